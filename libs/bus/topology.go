@@ -1,0 +1,105 @@
+package bus
+
+import (
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// This file is the one place where streams, durable consumers and KV buckets
+// are declared. Services bind to them by name; Declare creates or updates them
+// all, idempotently, so it does not matter which service starts first.
+
+// Stream names.
+const (
+	StreamMedia      = "MEDIA"
+	StreamArticles   = "ARTICLES"
+	StreamViews      = "VIEWS"
+	StreamDeadLetter = "DEADLETTER"
+)
+
+// Event types; the subject is "<type>.<tenant>".
+const (
+	TypeMediaUploaded      = "media.uploaded"
+	TypeMediaResized       = "media.resized"
+	TypeMediaFailed        = "media.failed"
+	TypeArticleSubmitted   = "article.submitted"
+	TypeArticleApproved    = "article.approved"
+	TypeArticleRejected    = "article.rejected"
+	TypeArticleHeld        = "article.held"
+	TypeArticlePublished   = "article.published"
+	TypeArticleUnpublished = "article.unpublished"
+	TypeView               = "views"
+)
+
+// Durable consumer names, one per consuming role. Replicas of a service share
+// its consumer, so each message is handled by one of them.
+const (
+	ConsumerImageResize    = "image-resize"
+	ConsumerModeration     = "moderation"
+	ConsumerRender         = "render"
+	ConsumerIngestStatus   = "ingest-status"
+	ConsumerViewCounter    = "view-counter"
+	ConsumerViewBaseCounts = "view-counter-base"
+)
+
+// KV bucket names and their single writers.
+const (
+	BucketTenants     = "tenants"      // ingest (admin API)
+	BucketAPIKeys     = "apikeys"      // ingest
+	BucketArticles    = "articles"     // ingest: status of each article
+	BucketIdempotency = "idempotency"  // ingest
+	BucketMedia       = "media"        // image-resize: MediaManifest per photo
+	BucketRenderIndex = "render-index" // render: article summaries for lists
+)
+
+// ConsumerSpec describes one durable pull consumer.
+type ConsumerSpec struct {
+	Stream  string
+	Filters []string
+	AckWait time.Duration
+	// MaxDeliver bounds redeliveries of a transient failure before the message
+	// goes to the dead-letter stream; -1 retries forever (views must never be
+	// dropped because Redis is down for a while).
+	MaxDeliver int
+	// Concurrency is how many messages one process handles at once.
+	Concurrency int
+}
+
+var streams = []jetstream.StreamConfig{
+	{Name: StreamMedia, Subjects: []string{"media.>"}, Description: "photos uploaded, resized or failed"},
+	{Name: StreamArticles, Subjects: []string{"article.>"}, Description: "article lifecycle; replayable to rebuild every site"},
+	{Name: StreamViews, Subjects: []string{"views.>"}, Description: "accepted page views"},
+	{Name: StreamDeadLetter, Subjects: []string{"deadletter.>"}, Description: "messages a consumer gave up on, with the reason"},
+}
+
+// Consumers lists every durable consumer.
+var Consumers = map[string]ConsumerSpec{
+	ConsumerImageResize: {Stream: StreamMedia, Filters: []string{TypeMediaUploaded + ".*"},
+		AckWait: 2 * time.Minute, MaxDeliver: 5, Concurrency: 2},
+	ConsumerModeration: {Stream: StreamArticles, Filters: []string{TypeArticleSubmitted + ".*"},
+		AckWait: 30 * time.Second, MaxDeliver: 10, Concurrency: 4},
+	// render waits for photos by retrying with a growing delay, so it gets many tries.
+	ConsumerRender: {Stream: StreamArticles, Filters: []string{TypeArticleApproved + ".*", TypeArticleUnpublished + ".*"},
+		AckWait: time.Minute, MaxDeliver: 60, Concurrency: 1},
+	ConsumerIngestStatus: {Stream: StreamArticles, Filters: []string{
+		TypeArticleApproved + ".*", TypeArticleRejected + ".*", TypeArticleHeld + ".*",
+		TypeArticlePublished + ".*", TypeArticleUnpublished + ".*"},
+		AckWait: 30 * time.Second, MaxDeliver: 20, Concurrency: 1},
+	ConsumerViewCounter: {Stream: StreamViews, Filters: []string{TypeView + ".*"},
+		AckWait: 30 * time.Second, MaxDeliver: -1, Concurrency: 1},
+	ConsumerViewBaseCounts: {Stream: StreamArticles, Filters: []string{TypeArticlePublished + ".*"},
+		AckWait: 30 * time.Second, MaxDeliver: -1, Concurrency: 1},
+}
+
+var buckets = []jetstream.KeyValueConfig{
+	{Bucket: BucketTenants, History: 5, Description: "tenant configuration; writer: ingest"},
+	{Bucket: BucketAPIKeys, Description: "hashed API keys; writer: ingest"},
+	{Bucket: BucketArticles, History: 5, Description: "article status; writer: ingest"},
+	{Bucket: BucketIdempotency, TTL: 24 * time.Hour, Description: "Idempotency-Key → article id; writer: ingest"},
+	{Bucket: BucketMedia, Description: "photo manifests; writer: image-resize"},
+	{Bucket: BucketRenderIndex, Description: "published article summaries; writer: render"},
+}
+
+// dedupeWindow is how long JetStream drops a repeated message id.
+const dedupeWindow = 10 * time.Minute

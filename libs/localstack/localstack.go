@@ -1,0 +1,284 @@
+// Package localstack starts the platform's real servers on loopback: NATS with
+// JetStream embedded in the process, and MinIO and Redis as child processes.
+// The local launcher (make run) and the test kit both use it.
+package localstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// NATS is an embedded nats-server with JetStream.
+type NATS struct {
+	opts *server.Options
+	srv  *server.Server
+}
+
+// StartNATS starts NATS on 127.0.0.1:port (0 picks one) with JetStream stored
+// in dir. The port is kept across Restart.
+func StartNATS(dir string, port int) (*NATS, error) {
+	if port == 0 {
+		p, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		port = p
+	}
+	n := &NATS{opts: &server.Options{
+		ServerName: "blocpress-local",
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoSigs:     true,
+		NoLog:      true,
+	}}
+	return n, n.start()
+}
+
+func (n *NATS) start() error {
+	srv, err := server.NewServer(n.opts)
+	if err != nil {
+		return fmt.Errorf("configuring nats: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return fmt.Errorf("nats did not become ready on port %d", n.opts.Port)
+	}
+	n.srv = srv
+	return nil
+}
+
+// URL is the client URL.
+func (n *NATS) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.opts.Port) }
+
+// Port is the client port.
+func (n *NATS) Port() int { return n.opts.Port }
+
+// Stop shuts the server down and waits for it.
+func (n *NATS) Stop() {
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		n.srv = nil
+	}
+}
+
+// Restart stops and starts the server on the same port and store.
+func (n *NATS) Restart() error {
+	n.Stop()
+	return n.start()
+}
+
+// Process is a server started as a child process.
+type Process struct {
+	Name string
+	Addr string // host:port
+	bin  string
+	args []string
+	env  []string
+	log  io.Writer
+	cmd  *exec.Cmd
+	wait chan error
+	ping func(ctx context.Context) error
+}
+
+// FindBinary looks for name on PATH, then in extraDirs.
+func FindBinary(name string, extraDirs ...string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range extraDirs {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found on PATH or in %v: run `make deps` to install it", name, extraDirs)
+}
+
+// MinIOOptions configure StartMinIO.
+type MinIOOptions struct {
+	Binary    string // path to the minio binary
+	Dir       string // data directory
+	Port      int    // 0 picks one
+	AccessKey string
+	SecretKey string
+	Log       io.Writer // server output; discarded when nil
+}
+
+// StartMinIO starts `minio server` and waits until it answers its health check.
+func StartMinIO(ctx context.Context, o MinIOOptions) (*Process, error) {
+	port, err := portOr(o.Port)
+	if err != nil {
+		return nil, err
+	}
+	console, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := &Process{
+		Name: "minio", Addr: addr, bin: o.Binary, log: o.Log,
+		args: []string{"server", o.Dir, "--address", addr, "--console-address", "127.0.0.1:" + strconv.Itoa(console), "--quiet"},
+		env: append(os.Environ(), "MINIO_ROOT_USER="+o.AccessKey, "MINIO_ROOT_PASSWORD="+o.SecretKey,
+			"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1"),
+	}
+	p.ping = func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/minio/health/live", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("minio health: %s", resp.Status)
+		}
+		return nil
+	}
+	return p, p.Start(ctx)
+}
+
+// RedisOptions configure StartRedis.
+type RedisOptions struct {
+	Binary string
+	Dir    string
+	Port   int
+	// AppendOnly keeps counts across a restart of the process.
+	AppendOnly bool
+	Log        io.Writer
+}
+
+// StartRedis starts `redis-server` and waits until it answers PING.
+func StartRedis(ctx context.Context, o RedisOptions) (*Process, error) {
+	port, err := portOr(o.Port)
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	aof := "no"
+	if o.AppendOnly {
+		aof = "yes"
+	}
+	p := &Process{
+		Name: "redis", Addr: addr, bin: o.Binary, log: o.Log, env: os.Environ(),
+		args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", o.Dir,
+			"--save", "", "--appendonly", aof, "--protected-mode", "no", "--daemonize", "no"},
+	}
+	p.ping = func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			return err
+		}
+		buf := make([]byte, 7)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+		if string(buf) != "+PONG\r\n" {
+			return fmt.Errorf("redis answered %q", buf)
+		}
+		return nil
+	}
+	return p, p.Start(ctx)
+}
+
+func portOr(p int) (int, error) {
+	if p != 0 {
+		return p, nil
+	}
+	return FreePort()
+}
+
+// Start (re)starts the process and waits until it is ready, bounded by ctx.
+func (p *Process) Start(ctx context.Context) error {
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Env = p.env
+	if p.log != nil {
+		cmd.Stdout, cmd.Stderr = p.log, p.log
+	}
+	// Its own process group, so a Ctrl-C to the launcher reaches it only
+	// through Stop, in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", p.Name, err)
+	}
+	p.cmd = cmd
+	p.wait = make(chan error, 1)
+	go func() { p.wait <- cmd.Wait() }()
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := p.ping(pctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case werr := <-p.wait:
+			p.wait <- werr
+			return fmt.Errorf("%s exited while starting: %v", p.Name, werr)
+		case <-ctx.Done():
+			p.Stop()
+			return fmt.Errorf("%s not ready at %s: %w", p.Name, p.Addr, ctx.Err())
+		case <-deadline.C:
+			p.Stop()
+			return fmt.Errorf("%s not ready at %s after 60s: %v", p.Name, p.Addr, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop sends SIGTERM, waits up to 10s, then kills.
+func (p *Process) Stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.wait:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.wait
+	}
+	p.cmd = nil
+}
+
+// Kill stops the process at once, as a crash would.
+func (p *Process) Kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.wait
+	p.cmd = nil
+}
+
