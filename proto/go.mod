@@ -2,4 +2,4 @@ module github.com/blocpress/blocpress/proto
 
 go 1.26
 
-require google.golang.org/protobuf v1.36.11
+require google.golang.org/protobuf v1.36.12
