@@ -281,4 +281,3 @@ func (p *Process) Kill() {
 	<-p.wait
 	p.cmd = nil
 }
-

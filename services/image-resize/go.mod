@@ -6,3 +6,8 @@ replace (
 	github.com/blocpress/blocpress/libs => ../../libs
 	github.com/blocpress/blocpress/proto => ../../proto
 )
+
+require (
+	github.com/disintegration/imaging v1.6.2 // indirect
+	golang.org/x/image v0.47.0 // indirect
+)
