@@ -128,7 +128,9 @@ func (b *Bus) handle(ctx context.Context, name string, spec ConsumerSpec, m jets
 		return
 	}
 	msg.Envelope = env
+	stopProgress := keepInProgress(m, spec.AckWait/3)
 	err = callSafely(ctx, h, msg)
+	stopProgress()
 	switch {
 	case err == nil:
 		if err := m.DoubleAck(ctx); err != nil {
@@ -143,6 +145,28 @@ func (b *Bus) handle(ctx context.Context, name string, spec ConsumerSpec, m jets
 		b.log.Info("retrying later", "consumer", name, "subject", msg.Subject, "delivery", meta.NumDelivered, "in", delay, "err", err)
 		_ = m.NakWithDelay(delay)
 	}
+}
+
+// keepInProgress tells the server every interval that the message is still
+// being worked on, until the returned func is called.
+func keepInProgress(m jetstream.Msg, interval time.Duration) func() {
+	if interval <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = m.InProgress()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func callSafely(ctx context.Context, h Handler, m *Message) (err error) {

@@ -53,6 +53,12 @@ const (
 	BucketRenderIndex = "render-index" // render: article summaries for lists
 )
 
+// ackWait is how long a delivered message stays with one instance without an
+// ack or a progress signal. Consume sends progress every ackWait/3 while a
+// handler runs, so a slow photo is not redelivered, while a killed instance's
+// message goes to another within ackWait.
+const ackWait = 15 * time.Second
+
 // ConsumerSpec describes one durable pull consumer.
 type ConsumerSpec struct {
 	Stream  string
@@ -76,20 +82,20 @@ var streams = []jetstream.StreamConfig{
 // Consumers lists every durable consumer.
 var Consumers = map[string]ConsumerSpec{
 	ConsumerImageResize: {Stream: StreamMedia, Filters: []string{TypeMediaUploaded + ".*"},
-		AckWait: 2 * time.Minute, MaxDeliver: 5, Concurrency: 2},
+		AckWait: ackWait, MaxDeliver: 5, Concurrency: 2},
 	ConsumerModeration: {Stream: StreamArticles, Filters: []string{TypeArticleSubmitted + ".*"},
-		AckWait: 30 * time.Second, MaxDeliver: 10, Concurrency: 4},
+		AckWait: ackWait, MaxDeliver: 10, Concurrency: 4},
 	// render waits for photos by retrying with a growing delay, so it gets many tries.
 	ConsumerRender: {Stream: StreamArticles, Filters: []string{TypeArticleApproved + ".*", TypeArticleUnpublished + ".*"},
-		AckWait: time.Minute, MaxDeliver: 60, Concurrency: 1},
+		AckWait: ackWait, MaxDeliver: 60, Concurrency: 1},
 	ConsumerIngestStatus: {Stream: StreamArticles, Filters: []string{
 		TypeArticleApproved + ".*", TypeArticleRejected + ".*", TypeArticleHeld + ".*",
 		TypeArticlePublished + ".*", TypeArticleUnpublished + ".*"},
-		AckWait: 30 * time.Second, MaxDeliver: 20, Concurrency: 1},
+		AckWait: ackWait, MaxDeliver: 20, Concurrency: 1},
 	ConsumerViewCounter: {Stream: StreamViews, Filters: []string{TypeView + ".*"},
-		AckWait: 30 * time.Second, MaxDeliver: -1, Concurrency: 1},
+		AckWait: ackWait, MaxDeliver: -1, Concurrency: 1},
 	ConsumerViewBaseCounts: {Stream: StreamArticles, Filters: []string{TypeArticlePublished + ".*"},
-		AckWait: 30 * time.Second, MaxDeliver: -1, Concurrency: 1},
+		AckWait: ackWait, MaxDeliver: -1, Concurrency: 1},
 }
 
 var buckets = []jetstream.KeyValueConfig{
