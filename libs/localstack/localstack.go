@@ -105,6 +105,46 @@ type Process struct {
 	ping func(ctx context.Context) error
 }
 
+// ProcessSpec describes a child process and how to tell it is ready.
+type ProcessSpec struct {
+	Name string
+	// Addr is the host:port it serves, for callers.
+	Addr string
+	Bin  string
+	Args []string
+	// Env is the full environment; nil inherits the parent's.
+	Env []string
+	// Log receives stdout and stderr; discarded when nil.
+	Log io.Writer
+	// Ready returns nil once the process serves.
+	Ready func(ctx context.Context) error
+}
+
+// NewProcess prepares a process; Start runs it.
+func NewProcess(s ProcessSpec) *Process {
+	return &Process{Name: s.Name, Addr: s.Addr, bin: s.Bin, args: s.Args, env: s.Env, log: s.Log, ping: s.Ready}
+}
+
+// HTTPReady is a readiness check that wants 200 from url.
+func HTTPReady(url string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
 // FindBinary looks for name on PATH, then in extraDirs.
 func FindBinary(name string, extraDirs ...string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
@@ -146,18 +186,7 @@ func StartMinIO(ctx context.Context, o MinIOOptions) (*Process, error) {
 		env: append(os.Environ(), "MINIO_ROOT_USER="+o.AccessKey, "MINIO_ROOT_PASSWORD="+o.SecretKey,
 			"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1"),
 	}
-	p.ping = func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/minio/health/live", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("minio health: %s", resp.Status)
-		}
-		return nil
-	}
+	p.ping = HTTPReady("http://" + addr + "/minio/health/live")
 	return p, p.Start(ctx)
 }
 
@@ -219,6 +248,9 @@ func portOr(p int) (int, error) {
 
 // Start (re)starts the process and waits until it is ready, bounded by ctx.
 func (p *Process) Start(ctx context.Context) error {
+	if p.cmd != nil {
+		return fmt.Errorf("%s is already running", p.Name)
+	}
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Env = p.env
 	if p.log != nil {
@@ -256,6 +288,9 @@ func (p *Process) Start(ctx context.Context) error {
 		}
 	}
 }
+
+// Running reports whether the process was started and not stopped.
+func (p *Process) Running() bool { return p.cmd != nil }
 
 // Stop sends SIGTERM, waits up to 10s, then kills.
 func (p *Process) Stop() {
