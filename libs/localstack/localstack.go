@@ -292,7 +292,8 @@ func (p *Process) Start(ctx context.Context) error {
 // Running reports whether the process was started and not stopped.
 func (p *Process) Running() bool { return p.cmd != nil }
 
-// Stop sends SIGTERM, waits up to 10s, then kills.
+// Stop sends SIGTERM, waits up to 30s (a service drains in at most its
+// shutdown timeout), then kills.
 func (p *Process) Stop() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
@@ -300,7 +301,7 @@ func (p *Process) Stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.wait:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.wait
 	}

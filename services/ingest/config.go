@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/blocpress/blocpress/libs/config"
+)
+
+// envPrefix prefixes every ingest-specific variable.
+const envPrefix = "INGEST_"
+
+// Config is ingest's configuration, read from INGEST_* and the shared
+// NATS_* / S3_* variables.
+type Config struct {
+	config.Common
+
+	HTTPAddr string `env:"HTTP_ADDR" default:":8081" help:"listen address of the editor and admin API"`
+	// AdminToken authorises the operator's admin API (tenants, API keys).
+	AdminToken string `env:"ADMIN_TOKEN" required:"true" secret:"true" help:"bearer token of the admin API"`
+	// PublicURL is where editors reach this service; status_url links start with it.
+	PublicURL string `env:"PUBLIC_URL" default:"http://localhost:8081" help:"base of status_url links"`
+
+	MaxBodyBytes  int64 `env:"MAX_BODY_BYTES" default:"1048576" help:"largest JSON request body"`
+	MaxMediaBytes int64 `env:"MAX_MEDIA_BYTES" default:"26214400" help:"largest uploaded photo"`
+	MaxImages     int   `env:"MAX_IMAGES" default:"30" help:"images per article"`
+	MaxTitle      int   `env:"MAX_TITLE" default:"300" help:"title length in characters"`
+	MaxLead       int   `env:"MAX_LEAD" default:"1000" help:"lead length in characters"`
+	MaxParagraph  int   `env:"MAX_PARAGRAPH" default:"10000" help:"paragraph length in characters"`
+	MaxBlocks     int   `env:"MAX_BLOCKS" default:"500" help:"body blocks per article"`
+}
+
+// loadConfig reads and checks the configuration.
+func loadConfig(getenv func(string) string) (Config, error) {
+	var cfg Config
+	if err := config.Load(envPrefix, getenv, &cfg); err != nil {
+		return cfg, err
+	}
+	var errs []error
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("%sPUBLIC_URL=%q must be an absolute http(s) URL", envPrefix, cfg.PublicURL))
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	for _, limit := range []struct {
+		name  string
+		value int64
+	}{
+		{"MAX_BODY_BYTES", cfg.MaxBodyBytes}, {"MAX_MEDIA_BYTES", cfg.MaxMediaBytes},
+		{"MAX_IMAGES", int64(cfg.MaxImages)}, {"MAX_TITLE", int64(cfg.MaxTitle)}, {"MAX_LEAD", int64(cfg.MaxLead)},
+		{"MAX_PARAGRAPH", int64(cfg.MaxParagraph)}, {"MAX_BLOCKS", int64(cfg.MaxBlocks)},
+	} {
+		if limit.value <= 0 {
+			errs = append(errs, fmt.Errorf("%s%s must be positive, got %d", envPrefix, limit.name, limit.value))
+		}
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT must be positive", envPrefix))
+	}
+	return cfg, errors.Join(errs...)
+}
