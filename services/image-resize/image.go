@@ -22,8 +22,9 @@ import (
 var acceptedFormats = map[string]bool{"jpeg": true, "png": true, "gif": true, "webp": true}
 
 // resampleFilter is Lanczos: the sharpest of imaging's filters for
-// downscaling photographs. Chaining each rendition from the previous larger
-// one keeps its cost low, since every step shrinks by at most about 2×.
+// downscaling photographs. Its cost stays low because each rendition is made
+// from the previous, larger one: after the first step, each shrinks by at
+// most about 2× with the default widths.
 var resampleFilter = imaging.Lanczos
 
 // unusableError is a photo that no retry will make usable. Its message is for
@@ -36,7 +37,7 @@ func unusable(format string, args ...any) error {
 	return &unusableError{reason: fmt.Sprintf(format, args...)}
 }
 
-// imageLimits bound what render accepts and produces.
+// imageLimits bound what renderRenditions accepts and produces.
 type imageLimits struct {
 	maxPixels int64
 	widths    []int // ascending, unique
@@ -84,6 +85,9 @@ func renderRenditions(data []byte, lim imageLimits) (width, height int, out []re
 
 	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
+		if truncated(format, data) {
+			return 0, 0, nil, unusable("the image is truncated: the file ends before the picture does")
+		}
 		return 0, 0, nil, describeDecodeError(err)
 	}
 	width, height = img.Bounds().Dx(), img.Bounds().Dy()
@@ -156,6 +160,21 @@ func encodeJPEG(img image.Image, quality int) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// truncated reports whether data lacks the end marker of its format. Decoders
+// report a cut-off file in their own words (image/jpeg says "short Huffman
+// data"), so the editor is told from the missing marker instead.
+func truncated(format string, data []byte) bool {
+	switch format {
+	case "jpeg":
+		return !bytes.HasSuffix(bytes.TrimRight(data, "\x00\r\n"), []byte{0xFF, 0xD9}) // EOI
+	case "png":
+		return !bytes.HasSuffix(data, []byte("IEND\xaeB`\x82"))
+	case "gif":
+		return len(data) == 0 || data[len(data)-1] != 0x3B // trailer
+	}
+	return false
 }
 
 // describeDecodeError turns a decoder error into a reason for the editor.

@@ -24,8 +24,13 @@ import (
 // into S3 keys and KV keys, so nothing else may pass.
 var mediaIDPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// errTooLarge is an original over the byte limit.
-var errTooLarge = errors.New("original over the byte limit")
+// tooLargeError is an original over the byte limit.
+type tooLargeError struct{ size, limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("the file is %d bytes (%.1f MiB), over the limit of %d bytes (%.1f MiB)",
+		e.size, float64(e.size)/(1<<20), e.limit, float64(e.limit)/(1<<20))
+}
 
 // resizer handles media.uploaded: it stores the renditions of a photo, its
 // manifest in the media bucket, and announces media.resized or media.failed.
@@ -77,13 +82,13 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 	defer cancel()
 
 	data, err := r.readOriginal(ctx, key)
-	switch {
-	case errors.Is(err, blob.ErrNotFound):
+	if tl, ok := errors.AsType[*tooLargeError](err); ok {
+		return r.fail(ctx, log, tenantID, mediaID, tl.Error())
+	}
+	if errors.Is(err, blob.ErrNotFound) {
 		return bus.Permanent(err)
-	case errors.Is(err, errTooLarge):
-		return r.fail(ctx, log, tenantID, mediaID, fmt.Sprintf(
-			"the file is larger than the limit of %d bytes (%d MiB)", r.maxBytes, r.maxBytes>>20))
-	case err != nil:
+	}
+	if err != nil {
 		return err
 	}
 
@@ -163,8 +168,8 @@ func (r *resizer) putManifest(ctx context.Context, tenantID string, mf *eventsv1
 	return nil
 }
 
-// readOriginal reads the original, refusing one over maxBytes with
-// errTooLarge. (blob.GetBytes enforces a limit too, but its error cannot be
+// readOriginal reads the original, refusing one over maxBytes with a
+// *tooLargeError. (blob.GetBytes enforces a limit too, but its error cannot be
 // told apart from a storage failure.)
 func (r *resizer) readOriginal(ctx context.Context, key string) ([]byte, error) {
 	rc, info, err := r.blobs.Get(ctx, key)
@@ -173,14 +178,14 @@ func (r *resizer) readOriginal(ctx context.Context, key string) ([]byte, error) 
 	}
 	defer rc.Close()
 	if info.Size > r.maxBytes {
-		return nil, errTooLarge
+		return nil, &tooLargeError{size: info.Size, limit: r.maxBytes}
 	}
 	b, err := io.ReadAll(io.LimitReader(rc, r.maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", key, err)
 	}
-	if int64(len(b)) > r.maxBytes {
-		return nil, errTooLarge
+	if int64(len(b)) > r.maxBytes { // the object grew since it was opened
+		return nil, &tooLargeError{size: int64(len(b)), limit: r.maxBytes}
 	}
 	return b, nil
 }
