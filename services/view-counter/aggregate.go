@@ -169,7 +169,7 @@ func (a *aggregator) apply(msgs []jetstream.Msg) {
 		tenantID, v, err := decodeView(m)
 		if err != nil {
 			// Retrying cannot fix a malformed message; it must not block the stream.
-			a.log.Error("dropping a view that cannot be decoded", "subject", m.Subject(), "err", err)
+			a.log.Error("dropping a malformed view", "subject", m.Subject(), "err", err)
 			a.m.viewsDropped.Inc()
 			if err := m.Ack(); err != nil {
 				a.log.Warn("ack failed", "subject", m.Subject(), "err", err)

@@ -111,7 +111,9 @@ func (a *beaconAPI) postView(w http.ResponseWriter, r *http.Request) {
 		CorrelationId: article,
 		Payload:       &eventsv1.Envelope_View{View: &eventsv1.View{ArticleId: article, Reader: a.reader(r)}},
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
+	// Not cancelled with the request: a page being closed may drop its
+	// connection, and its view should still be recorded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), publishTimeout)
 	defer cancel()
 	if err := a.pub.Publish(ctx, env); err != nil {
 		a.m.beacons.WithLabelValues("unavailable").Inc()

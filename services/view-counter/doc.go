@@ -2,10 +2,9 @@
 //
 // A reader's page sends a beacon (navigator.sendBeacon) to
 // POST /v1/tenants/{tenant}/views/{article}. The beacon is answered 204 only
-// once JetStream has stored it as a "views.<tenant>" event, so a view is
-// either durably recorded or refused with 503 — never silently dropped. The
-// beacon path needs NATS only: while Redis is down, views keep being accepted
-// and pile up in the VIEWS stream.
+// once JetStream has stored it as a "views.<tenant>" event (503 otherwise), so
+// an accepted view is durable. The beacon path needs NATS only: while Redis
+// is down, views keep being accepted and wait in the VIEWS stream.
 //
 // The aggregator folds those events into Redis counters in batches. Each
 // batch of one tenant is applied by a single Lua script that marks every
@@ -30,4 +29,11 @@
 //
 // Readers are identified only by a salted hash of client IP and User-Agent;
 // the raw IP is neither stored nor logged.
+//
+// Configuration (see config.go): NATS_URL, NATS_REPLICAS, and
+// VIEW_COUNTER_HTTP_ADDR (:8083), VIEW_COUNTER_REDIS_ADDR (127.0.0.1:6379;
+// several comma-separated addresses mean a Redis Cluster),
+// VIEW_COUNTER_READER_SALT (secret; random per process when unset),
+// VIEW_COUNTER_BATCH_SIZE (500), VIEW_COUNTER_SHUTDOWN_TIMEOUT (20s),
+// VIEW_COUNTER_LOG_LEVEL (info).
 package main

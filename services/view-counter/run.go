@@ -27,6 +27,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	log := config.NewLogger(stdout, serviceName, cfg.LogLevel)
 	log.Info("effective configuration", configAttrs(cfg)...)
+	// go-redis logs every failed dial to stderr on its own; while Redis is
+	// down that is a line per request. Our own warnings say it once per
+	// batch, so its lines go to debug.
+	redis.SetLogger(redisLogger{log})
 
 	svc, err := start(ctx, cfg, log)
 	if err != nil {
@@ -48,7 +52,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 // order of start.
 type service struct {
 	bus  *bus.Bus
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	http *httpx.Server
 	agg  *aggregator
 	base *bus.Subscription
@@ -76,18 +80,22 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err e
 		return nil, err
 	}
 
-	s.rdb = redis.NewClient(&redis.Options{
-		Addr:                  cfg.RedisAddr,
+	// One address: a plain client; several: a Redis Cluster client.
+	s.rdb = redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:                 cfg.RedisAddrs,
 		DialTimeout:           2 * time.Second,
 		ReadTimeout:           2 * time.Second,
 		WriteTimeout:          2 * time.Second,
 		ContextTimeoutEnabled: true,
+		// Fail fast while Redis is down (views wait in JetStream anyway);
+		// MaxRetries still covers stale connections after a Redis restart.
+		DialerRetries: 2,
 	})
 	// Redis being down is not fatal: beacons only need JetStream, views wait
 	// in the stream, and /readyz says what is missing.
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	if perr := s.rdb.Ping(pctx).Err(); perr != nil {
-		log.Warn("redis not reachable yet; beacons are accepted and counted once it is", "addr", cfg.RedisAddr, "err", perr)
+		log.Warn("redis not reachable yet; beacons are accepted and counted once it is", "addr", strings.Join(cfg.RedisAddrs, ","), "err", perr)
 	}
 	cancel()
 
@@ -168,4 +176,11 @@ func randomSalt() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go ≥ 1.24)
 	return hex.EncodeToString(b[:])
+}
+
+// redisLogger is go-redis's process-wide logger, at debug level.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
