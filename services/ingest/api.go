@@ -42,10 +42,10 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /v1/admin/tenants/{tenant}", s.admin(s.handleGetTenant))
 	mux.HandleFunc("POST /v1/admin/tenants/{tenant}/keys", s.admin(s.handleCreateKey))
 
-	mux.HandleFunc("POST /v1/tenants/{tenant}/media", s.editor(s.handleUploadMedia))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/media/{id}", s.editor(s.handleGetMedia))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/articles", s.editor(s.handleCreateArticle))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}", s.editor(s.handleGetArticle))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/media", s.tenantAPI(s.handleUploadMedia))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/media/{id}", s.tenantAPI(s.handleGetMedia))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/articles", s.tenantAPI(s.handleCreateArticle))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}", s.tenantAPI(s.handleGetArticle))
 	return mux
 }
 
@@ -58,11 +58,12 @@ type caller struct {
 	keyID string
 }
 
-// editor guards the tenant API. The order matters: the tenant id in the path
-// is checked before anything else, so an id carrying a subject wildcard or a
-// path separator never reaches the key lookup, NATS, S3 or a log line as a
-// key; then the API key (401), its tenant (403) and the tenant itself (404).
-func (s *service) editor(h func(http.ResponseWriter, *http.Request, *caller)) http.HandlerFunc {
+// tenantAPI guards the tenant API (editor and admin keys). The order
+// matters: the tenant id in the path is checked before anything else, so an
+// id carrying a subject wildcard or a path separator never reaches the key
+// lookup, NATS, S3 or a log line; then the API key (401), its tenant (403)
+// and the tenant itself (404).
+func (s *service) tenantAPI(h func(http.ResponseWriter, *http.Request, *caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("tenant")
 		if err := tenant.ValidateID(id); err != nil {

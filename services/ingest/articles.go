@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,7 +81,7 @@ type sourceRequest struct {
 	URL  string `json:"url"`
 }
 
-// importFields reports whether the request sets what only a legacy import may.
+// importFields names what the request sets that only a legacy import may.
 func (a *articleRequest) importFields() []string {
 	var f []string
 	if a.PublishedAt != nil {
@@ -113,8 +111,15 @@ func (a *articleRequest) normalize() {
 		a.Source.Name = clean(a.Source.Name)
 		a.Source.URL = strings.TrimSpace(a.Source.URL)
 	}
+	// Zero values mean "not set", so clients that always serialise every
+	// field (published_at "", initial_views 0) are not taken for imports.
 	if a.PublishedAt != nil {
-		*a.PublishedAt = strings.TrimSpace(*a.PublishedAt)
+		if *a.PublishedAt = strings.TrimSpace(*a.PublishedAt); *a.PublishedAt == "" {
+			a.PublishedAt = nil
+		}
+	}
+	if a.InitialViews != nil && *a.InitialViews == 0 {
+		a.InitialViews = nil
 	}
 }
 
@@ -326,12 +331,12 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 		httpx.Error(w, code, err.Error(), fields...)
 		return
 	}
+	req.normalize()
 	if f := req.importFields(); len(f) > 0 && c.role != roleAdmin {
 		httpx.Error(w, http.StatusForbidden,
 			strings.Join(f, " and ")+" may only be set by an admin key, for importing published articles; an editor key must leave them out")
 		return
 	}
-	req.normalize()
 	fieldErrs, err := req.validate(r.Context(), c.tenant, s.cfg.limits(), func(ctx context.Context, id string) (bool, error) {
 		_, err := s.blob.Stat(ctx, originalKey(c.tenant.ID, id))
 		if errors.Is(err, blob.ErrNotFound) {
@@ -412,7 +417,9 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 		}
 	}
 	st := newStatusDoc(t, art, "key "+c.keyID+" ("+c.role+")")
-	if _, err := s.articles.Create(r.Context(), t+"."+art.GetId(), st.encode()); err != nil && !(retry && errors.Is(err, jetstream.ErrKeyExists)) {
+	// The key exists only if a concurrent or earlier attempt with the same
+	// Idempotency-Key wrote it, and then it may be further along: keep it.
+	if _, err := s.articles.Create(r.Context(), t+"."+art.GetId(), st.encode()); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
 		s.unavailable(w, r, "storing the article status", err)
 		return
 	}
@@ -463,7 +470,7 @@ func (s *service) handleGetArticle(w http.ResponseWriter, r *http.Request, c *ca
 		s.unavailable(w, r, "reading the article status", err)
 		return
 	}
-	view := articleView{statusDoc: doc, Media: []mediaStatusView{}}
+	view := viewOf(doc)
 	for _, m := range doc.MediaIDs {
 		ms, err := s.mediaStatus(r.Context(), c.tenant.ID, m)
 		if err != nil {
@@ -474,7 +481,3 @@ func (s *service) handleGetArticle(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	httpx.JSON(w, http.StatusOK, view)
 }
-
-// ideally unused: keeps hex imported for idempotency hashing helpers.
-var _ = hex.EncodeToString
-var _ = sha256.Sum256

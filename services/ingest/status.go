@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
+
+	"github.com/blocpress/blocpress/libs/bus"
+	"github.com/blocpress/blocpress/libs/tenant"
+)
+
+// Article statuses, in the order an article moves through them.
+const (
+	statusSubmitted   = "submitted"
+	statusApproved    = "approved"
+	statusRejected    = "rejected"
+	statusHeld        = "held"
+	statusPublished   = "published"
+	statusUnpublished = "unpublished"
+)
+
+// statusRank orders statuses so a late or redelivered event cannot move an
+// article backwards: a verdict never replaces a publication.
+var statusRank = map[string]int{
+	statusSubmitted: 0,
+	statusApproved:  1, statusRejected: 1, statusHeld: 1,
+	statusPublished:   2,
+	statusUnpublished: 3,
+}
+
+// maxStatusUpdates bounds the compare-and-set retries of one event; beyond
+// it the event is retried later by the bus.
+const maxStatusUpdates = 10
+
+var errBadStatusDoc = errors.New("undecodable article status document")
+
+// statusDoc is an article's status, the value of "<tenant>.<article>" in the
+// articles bucket. Ingest writes it at submission and keeps it current from
+// the events moderation and render publish.
+type statusDoc struct {
+	ID        string   `json:"id"`
+	Tenant    string   `json:"tenant"`
+	Revision  int64    `json:"revision"`
+	Title     string   `json:"title"`
+	Category  string   `json:"category"`
+	Status    string   `json:"status"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+	PublicURL string   `json:"public_url,omitempty"`
+	// StatusAt is when the current status was reached (the event's time).
+	StatusAt time.Time      `json:"status_at"`
+	History  []historyEntry `json:"history"`
+	MediaIDs []string       `json:"media_ids,omitempty"`
+}
+
+// historyEntry is one event in an article's life, in time order.
+type historyEntry struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	// Event is the envelope id, so a redelivered event is recorded once.
+	Event string `json:"event,omitempty"`
+}
+
+func newStatusDoc(tenantID string, art *eventsv1.Article, by string) *statusDoc {
+	at := art.GetSubmittedAt().AsTime()
+	return &statusDoc{
+		ID: art.GetId(), Tenant: tenantID, Revision: art.GetRevision(),
+		Title: art.GetTitle(), Category: art.GetCategory(),
+		Status: statusSubmitted, StatusAt: at,
+		History:  []historyEntry{{Status: statusSubmitted, At: at, By: by}},
+		MediaIDs: mediaIDs(art),
+	}
+}
+
+func (d *statusDoc) encode() []byte {
+	b, _ := json.Marshal(d) // plain strings, times and slices always encode
+	return b
+}
+
+// readStatus returns an article's status document and its KV revision, for
+// a compare-and-set update; jetstream.ErrKeyNotFound if there is none.
+func (s *service) readStatus(ctx context.Context, tenantID, articleID string) (*statusDoc, uint64, error) {
+	e, err := s.articles.Get(ctx, tenantID+"."+articleID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var d statusDoc
+	if err := json.Unmarshal(e.Value(), &d); err != nil {
+		return nil, 0, fmt.Errorf("%w %s.%s: %w", errBadStatusDoc, tenantID, articleID, err)
+	}
+	return &d, e.Revision(), nil
+}
+
+// statusEvent is what the consumer takes from one moderation or render event.
+type statusEvent struct {
+	id        string
+	tenant    string
+	articleID string
+	revision  int64
+	status    string
+	at        time.Time
+	by        string
+	reasons   []string
+	notes     []string
+	url       string
+}
+
+// statusEventOf reads an envelope the ingest-status consumer receives.
+func statusEventOf(env *eventsv1.Envelope) (statusEvent, error) {
+	ev := statusEvent{id: env.GetId(), tenant: env.GetTenant(), at: env.GetOccurredAt().AsTime()}
+	if env.GetOccurredAt() == nil {
+		ev.at = time.Now().UTC()
+	}
+	switch p := env.GetPayload().(type) {
+	case *eventsv1.Envelope_ArticleApproved:
+		art := p.ArticleApproved.GetArticle()
+		ev.articleID, ev.revision, ev.status, ev.by = art.GetId(), art.GetRevision(), statusApproved, "moderation"
+		ev.notes = p.ArticleApproved.GetNotes()
+	case *eventsv1.Envelope_ArticleRejected:
+		ev.articleID, ev.revision, ev.status, ev.by = p.ArticleRejected.GetArticleId(), p.ArticleRejected.GetRevision(), statusRejected, "moderation"
+		ev.reasons = p.ArticleRejected.GetReasons()
+	case *eventsv1.Envelope_ArticleHeld:
+		ev.articleID, ev.revision, ev.status, ev.by = p.ArticleHeld.GetArticleId(), p.ArticleHeld.GetRevision(), statusHeld, "moderation"
+		ev.reasons = p.ArticleHeld.GetReasons()
+	case *eventsv1.Envelope_ArticlePublished:
+		ev.articleID, ev.revision, ev.status, ev.by = p.ArticlePublished.GetArticleId(), p.ArticlePublished.GetRevision(), statusPublished, "render"
+		ev.url = p.ArticlePublished.GetUrl()
+	case *eventsv1.Envelope_ArticleUnpublished:
+		ev.articleID, ev.revision, ev.status, ev.by = p.ArticleUnpublished.GetArticleId(), p.ArticleUnpublished.GetRevision(), statusUnpublished, "render"
+		if r := p.ArticleUnpublished.GetReason(); r != "" {
+			ev.reasons = []string{r}
+		}
+	default:
+		return ev, fmt.Errorf("event %q of type %q has no article status payload", env.GetId(), env.GetType())
+	}
+	if err := tenant.ValidateID(ev.tenant); err != nil {
+		return ev, fmt.Errorf("event %q: %w", env.GetId(), err)
+	}
+	if !articleIDPattern.MatchString(ev.articleID) || ev.revision < 1 {
+		return ev, fmt.Errorf("event %q: bad article id %q or revision %d", env.GetId(), ev.articleID, ev.revision)
+	}
+	return ev, nil
+}
+
+// handleStatusEvent records a moderation or render event in the article's
+// status document, with a compare-and-set so that concurrent writers (a
+// replica, the submit handler) never lose an update.
+func (s *service) handleStatusEvent(ctx context.Context, m *bus.Message) error {
+	ev, err := statusEventOf(m.Envelope)
+	if err != nil {
+		return bus.Permanent(err)
+	}
+	key := ev.tenant + "." + ev.articleID
+	for range maxStatusUpdates {
+		doc, rev, err := s.readStatus(ctx, ev.tenant, ev.articleID)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			s.log.Warn("status event for an unknown article; ignored", "event", ev.id, "article", key)
+			return nil
+		case errors.Is(err, errBadStatusDoc):
+			return bus.Permanent(err)
+		case err != nil:
+			return fmt.Errorf("reading status of %s: %w", key, err)
+		}
+		if ev.revision != doc.Revision {
+			if ev.revision > doc.Revision {
+				s.log.Warn("status event for a revision the status document does not have; ignored",
+					"event", ev.id, "doc_revision", doc.Revision)
+			}
+			return nil
+		}
+		if !doc.apply(ev) {
+			return nil
+		}
+		_, err = s.articles.Update(ctx, key, doc.encode(), rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("updating status of %s: %w", key, err)
+		}
+		s.log.Info("article status", "article", key, "revision", doc.Revision, "status", doc.Status, "event", ev.id)
+		return nil
+	}
+	return fmt.Errorf("status of %s kept changing during %d updates", key, maxStatusUpdates)
+}
+
+// apply records ev (of the document's revision) and reports whether the
+// document changed. A redelivered event changes nothing; an event that
+// arrives after a later one (a late "approved" after "published") goes into
+// the history without changing the status.
+func (d *statusDoc) apply(ev statusEvent) bool {
+	for _, h := range d.History {
+		if h.Event == ev.id && h.At.Equal(ev.at) {
+			return false
+		}
+	}
+	entry := historyEntry{Status: ev.status, At: ev.at, By: ev.by, Event: ev.id}
+	i := slices.IndexFunc(d.History, func(h historyEntry) bool { return h.At.After(ev.at) })
+	if i < 0 {
+		i = len(d.History)
+	}
+	d.History = slices.Insert(d.History, i, entry)
+	if !supersedes(d.Status, d.StatusAt, ev.status, ev.at) {
+		return true
+	}
+	d.Status, d.StatusAt = ev.status, ev.at
+	switch ev.status {
+	case statusApproved:
+		d.Reasons, d.Notes = nil, ev.notes
+	case statusRejected, statusHeld:
+		d.Reasons = ev.reasons
+	case statusPublished:
+		d.Reasons, d.PublicURL = nil, ev.url
+	case statusUnpublished:
+		d.Reasons, d.PublicURL = ev.reasons, ""
+	}
+	return true
+}
+
+// supersedes decides whether an event's status replaces the current one:
+// submitted < approved/rejected/held < published < unpublished, verdicts of
+// one rank replace each other in time order (held, then approved by a
+// reviewer), and after an unpublication the article may be approved and
+// published again by events newer than it.
+func supersedes(cur string, curAt time.Time, next string, nextAt time.Time) bool {
+	rc, rn := statusRank[cur], statusRank[next]
+	switch {
+	case rn > rc:
+		return true
+	case rn == rc:
+		return !nextAt.Before(curAt)
+	default:
+		return cur == statusUnpublished && nextAt.After(curAt)
+	}
+}
+
+// articleView is the answer of GET …/articles/{id}.
+type articleView struct {
+	ID        string            `json:"id"`
+	Tenant    string            `json:"tenant"`
+	Revision  int64             `json:"revision"`
+	Title     string            `json:"title"`
+	Category  string            `json:"category"`
+	Status    string            `json:"status"`
+	Reasons   []string          `json:"reasons"`
+	Notes     []string          `json:"notes,omitempty"`
+	PublicURL string            `json:"public_url,omitempty"`
+	History   []historyView     `json:"history"`
+	Media     []mediaStatusView `json:"media"`
+}
+
+type historyView struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+}
+
+// mediaStatusView is one photo of an article and how far image-resize got.
+type mediaStatusView struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func viewOf(d *statusDoc) articleView {
+	v := articleView{
+		ID: d.ID, Tenant: d.Tenant, Revision: d.Revision, Title: d.Title, Category: d.Category,
+		Status: d.Status, Reasons: d.Reasons, Notes: d.Notes, PublicURL: d.PublicURL,
+		History: make([]historyView, len(d.History)), Media: []mediaStatusView{},
+	}
+	if v.Reasons == nil {
+		v.Reasons = []string{}
+	}
+	for i, h := range d.History {
+		v.History[i] = historyView{Status: h.Status, At: h.At, By: h.By}
+	}
+	return v
+}
