@@ -298,8 +298,8 @@ func TestKilledServiceMessageIsRedelivered(t *testing.T) {
 	}
 	sub, err := ed.SubmitArticle(ctx, "trunguong", map[string]any{
 		"category": "hoat-dong-dang-bo-khoi", "title": "Bài viết kiểm thử khi dịch vụ bị dừng đột ngột",
-		"lead": "Ảnh vẫn được xử lý sau khi dịch vụ khởi động lại.",
-		"body": []map[string]any{{"type": "image", "media": mediaID, "caption": "Ảnh minh họa", "credit": ""}},
+		"lead":   "Ảnh vẫn được xử lý sau khi dịch vụ khởi động lại.",
+		"body":   []map[string]any{{"type": "image", "media": mediaID, "caption": "Ảnh minh họa", "credit": ""}},
 		"author": "Ban Tuyên giáo",
 	}, "")
 	if err != nil {
