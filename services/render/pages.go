@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
-	"time"
 
 	"github.com/blocpress/blocpress/libs/tenant"
 )
@@ -81,13 +80,13 @@ type section struct {
 }
 
 type articleView struct {
-	ID, Title, Lead                string
-	DateLine, DateISO              string
-	Category, CategoryURL          string
-	Blocks                         []blockView
-	Author                         string
-	Source                         *link
-	ViewsPost, ViewsGet            string // view-counter endpoints the page's script calls
+	ID, Title, Lead       string
+	DateLine, DateISO     string
+	Category, CategoryURL string
+	Blocks                []blockView
+	Author                string
+	Source                *link
+	ViewsPost, ViewsGet   string // view-counter endpoints the page's script calls
 }
 
 // blockView is a paragraph (Text) or a photo (Figure).
@@ -233,5 +232,3 @@ func listCategories(t *tenant.Tenant, idx tenantIndex) []string {
 	}
 	return out
 }
-
-var _ = time.Time{}

@@ -1,0 +1,26 @@
+// Command render builds the static sites of blocpress. It consumes
+// article.approved and article.unpublished, writes each article's page with
+// html/template into S3 under site/<tenant>/, keeps the render-index KV bucket
+// of published articles (its single writer), rebuilds every tenant's home and
+// category pages from it, and announces article.published for the site,
+// view-counter and ingest. Photos come from the manifests image-resize keeps in
+// the media bucket; an article whose photos are not resized yet is retried.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "render:", err)
+		os.Exit(1)
+	}
+}
