@@ -292,7 +292,8 @@ func TestKilledServiceMessageIsRedelivered(t *testing.T) {
 	resize := platform.Service("image-resize")
 	resize.Stop()
 	ed := editor("trunguong")
-	mediaID, err := ed.UploadMedia(ctx, "trunguong", photo(t, "photo2.jpg"))
+	// A photo this tenant has never had, or the upload would be deduplicated.
+	mediaID, err := ed.UploadMedia(ctx, "trunguong", withComment(photo(t, "photo2.jpg"), "e2e-kill-"+time.Now().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,4 +359,14 @@ func TestKilledServiceMessageIsRedelivered(t *testing.T) {
 	if err := ed.Do(ctx, http.MethodGet, "/v1/tenants/trunguong/media/"+mediaID, nil, nil, &m); err != nil || m.Status != "resized" {
 		t.Errorf("media status %q, %v; want resized", m.Status, err)
 	}
+}
+
+// withComment returns the JPEG with a COM segment after SOI: the same picture,
+// other bytes, so another media id.
+func withComment(jpeg []byte, comment string) []byte {
+	seg := []byte{0xFF, 0xFE, byte((len(comment) + 2) >> 8), byte(len(comment) + 2)}
+	out := append([]byte{}, jpeg[:2]...)
+	out = append(out, seg...)
+	out = append(out, comment...)
+	return append(out, jpeg[2:]...)
 }
