@@ -16,6 +16,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strconv"
 	"strings"
@@ -147,4 +148,22 @@ func set(f reflect.Value, raw string) error {
 		return fmt.Errorf("unsupported type %s", f.Type())
 	}
 	return nil
+}
+
+// LogAttrs returns the effective configuration as slog attributes, one per
+// variable, secrets masked, so that a service logs it as one line at start.
+func LogAttrs(prefix string, cfg any) []any {
+	var attrs []any
+	v := reflect.ValueOf(cfg)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	walk(v, prefix, func(f reflect.Value, name string, sf reflect.StructField) {
+		val := f.Interface()
+		if s, ok := val.([]string); ok {
+			val = strings.Join(s, ",")
+		}
+		attrs = append(attrs, slog.String(name, mask(sf, fmt.Sprint(val))))
+	})
+	return attrs
 }

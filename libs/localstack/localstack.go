@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,8 +20,20 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// FreePort asks the kernel for a free loopback port.
+// FreePort returns a loopback port that is free now. It picks from
+// 20000-32767, below Linux's ephemeral range (32768-60999), because a port
+// the kernel handed out for ":0" is soon reused for some outgoing connection
+// and a server started on it a moment later then fails with "address already
+// in use".
 func FreePort() (int, error) {
+	for range 50 {
+		port := 20000 + mathrand.IntN(12768)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)

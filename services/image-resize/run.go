@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
@@ -27,7 +25,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		return fmt.Errorf("checking configuration: %w", err)
 	}
 	log := config.NewLogger(stdout, serviceName, cfg.LogLevel)
-	log.Info("effective configuration", configAttrs(config.String(envPrefix, &cfg))...)
+	log.Info("effective configuration", config.LogAttrs(envPrefix, &cfg)...)
 
 	busCfg := cfg.NATS.Bus(serviceName)
 	busCfg.Logger = log
@@ -114,15 +112,4 @@ func startAborted(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// configAttrs turns config.String's NAME=value lines into log attributes, so
-// the effective configuration is one readable log line.
-func configAttrs(s string) []any {
-	var attrs []any
-	for line := range strings.Lines(s) {
-		name, value, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
-		attrs = append(attrs, slog.String(name, value))
-	}
-	return attrs
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -30,7 +28,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, st
 		return fmt.Errorf("loading config: %w", err)
 	}
 	log := config.NewLogger(stdout, "ingest", cfg.LogLevel)
-	log.Info("effective configuration", configAttrs(&cfg)...)
+	log.Info("effective configuration", config.LogAttrs(envPrefix, &cfg)...)
 
 	// Whatever was started is stopped in reverse order — HTTP, the status
 	// consumer, NATS — bounded by one ShutdownTimeout, whether run ends
@@ -127,15 +125,4 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, st
 		}
 		return fmt.Errorf("http server: %w", serr)
 	}
-}
-
-// configAttrs turns config.String's NAME=value lines into log attributes, so
-// the effective configuration is one readable line with secrets masked.
-func configAttrs(cfg *Config) []any {
-	var attrs []any
-	for line := range strings.Lines(config.String(envPrefix, cfg)) {
-		name, value, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
-		attrs = append(attrs, slog.String(name, value))
-	}
-	return attrs
 }

@@ -12,6 +12,7 @@ import (
 
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
 
+	"github.com/blocpress/blocpress/libs/config"
 	"github.com/blocpress/blocpress/libs/tenant"
 )
 
@@ -206,7 +207,7 @@ func TestConfig(t *testing.T) {
 		cfg.MaxParagraph != 10000 || cfg.MaxBlocks != 500 || cfg.ShutdownTimeout != 20*time.Second {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	if attrs := configAttrs(&cfg); slices.ContainsFunc(attrs, func(a any) bool { return strings.Contains(a.(interface{ String() string }).String(), "secret-token") }) {
+	if attrs := config.LogAttrs(envPrefix, &cfg); slices.ContainsFunc(attrs, func(a any) bool { return strings.Contains(a.(interface{ String() string }).String(), "secret-token") }) {
 		t.Error("the admin token is logged")
 	}
 	if _, err := loadConfig(func(k string) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/blocpress/blocpress/libs/blob"
@@ -88,7 +87,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	var refreshing sync.WaitGroup
 	refreshing.Go(func() { r.keepSitesCurrent(refreshCtx) })
-	log.Info("render started", "config", strings.Fields(config.String(envPrefix, cfg)))
+	log.Info("effective configuration", config.LogAttrs(envPrefix, cfg)...)
 
 	select {
 	case <-ctx.Done():

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
@@ -69,7 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err != nil {
 		return err
 	}
-	log.Info("site started", "addr", srv.Addr(), "config", strings.Fields(config.String(envPrefix, cfg)))
+	log.Info("effective configuration", config.LogAttrs(envPrefix, cfg)...)
 
 	select {
 	case <-ctx.Done():

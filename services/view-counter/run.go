@@ -26,7 +26,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return fmt.Errorf("loading configuration: %w", err)
 	}
 	log := config.NewLogger(stdout, serviceName, cfg.LogLevel)
-	log.Info("effective configuration", configAttrs(cfg)...)
+	log.Info("effective configuration", config.LogAttrs(envPrefix, &cfg)...)
 	// go-redis logs every failed dial to stderr on its own; while Redis is
 	// down that is a line per request. Our own warnings say it once per
 	// batch, so its lines go to debug.
@@ -160,16 +160,6 @@ func (s *service) shutdown(ctx context.Context) error {
 		s.log.Info("stopped")
 	}
 	return err
-}
-
-// configAttrs renders config.String (secrets masked) as one log line.
-func configAttrs(cfg Config) []any {
-	var attrs []any
-	for line := range strings.Lines(config.String(envPrefix, cfg)) {
-		name, value, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
-		attrs = append(attrs, slog.String(name, value))
-	}
-	return attrs
 }
 
 func randomSalt() string {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blocpress/blocpress/libs/config"
 	"github.com/blocpress/blocpress/libs/localstack"
 	"github.com/blocpress/blocpress/libs/testkit"
 )
@@ -30,7 +31,7 @@ func TestConfig(t *testing.T) {
 		t.Errorf("loaded %+v, %v", cfg, err)
 	}
 	rendered := map[string]string{}
-	for _, a := range configAttrs(cfg) {
+	for _, a := range config.LogAttrs(envPrefix, &cfg) {
 		attr := a.(slog.Attr)
 		rendered[attr.Key] = attr.Value.String()
 	}
