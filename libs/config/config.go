@@ -11,6 +11,7 @@
 //
 // Nested structs are walked; a field tagged `env:",shared"` on a nested struct
 // reads its variables without the prefix (e.g. NATS_URL shared by services).
+// LogAttrs renders the effective configuration for the start-up log.
 package config
 
 import (
@@ -46,20 +47,6 @@ func Load(prefix string, getenv func(string) string, dst any) error {
 		}
 	})
 	return errors.Join(errs...)
-}
-
-// String renders the effective configuration, one NAME=value per line, with
-// fields tagged secret:"true" masked.
-func String(prefix string, cfg any) string {
-	var b strings.Builder
-	v := reflect.ValueOf(cfg)
-	if v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	walk(v, prefix, func(f reflect.Value, name string, sf reflect.StructField) {
-		fmt.Fprintf(&b, "%s=%s\n", name, mask(sf, fmt.Sprint(f.Interface())))
-	})
-	return b.String()
 }
 
 func mask(sf reflect.StructField, s string) string {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,11 @@ func TestLoadPrefixDefaultsAndShared(t *testing.T) {
 	if c.NATS.URL != "nats://x:1" || c.S3.Bucket != "b" {
 		t.Errorf("shared settings must be read without the prefix: %+v %+v", c.NATS, c.S3)
 	}
-	s := String("INGEST_", &c)
+	var b strings.Builder
+	for _, a := range LogAttrs("INGEST_", &c) {
+		b.WriteString(a.(slog.Attr).String() + "\n")
+	}
+	s := b.String()
 	if strings.Contains(s, "s3cret") || !strings.Contains(s, "INGEST_ADMIN_TOKEN=***") || !strings.Contains(s, "S3_SECRET_KEY=***") {
 		t.Errorf("secrets not masked:\n%s", s)
 	}
