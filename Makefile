@@ -51,6 +51,12 @@ test: deps ## every module's tests, with the race detector, against real NATS, M
 bench: deps ## Go benchmarks of every module
 	go test -run '^$$' -bench . -benchmem $(PKGS)
 
+bench-images: deps ## image-resize against Debian's vipsthumbnail on real wallpapers (see services/image-resize/bench)
+	services/image-resize/bench/run.sh
+
+bench-views: deps ## view-counter beacons (wrk) against redis-benchmark INCR (see services/view-counter/bench)
+	services/view-counter/bench/run.sh
+
 generate: $(BIN)/buf $(BIN)/protoc-gen-go ## regenerate the Go code of proto/
 	cd proto && rm -rf gen && $(BIN)/buf generate
 
@@ -68,4 +74,4 @@ lint: $(BIN)/buf ## gofmt, go vet, buf lint, and buf breaking against main
 clean: ## remove built binaries (keeps ./data)
 	rm -f $(addprefix $(BIN)/,$(SERVICES) blocpress-local blocpress-dlq)
 
-.PHONY: help deps redis build run test bench generate check-generated lint clean
+.PHONY: help deps redis build run test bench bench-images bench-views generate check-generated lint clean
