@@ -29,12 +29,18 @@ $(BIN)/buf:
 $(BIN)/protoc-gen-go:
 	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 
+# apt_ensure,COMMAND,PACKAGE installs PACKAGE from Debian's packages when
+# COMMAND is missing (with sudo when not root; no prompt, no stdin).
+define apt_ensure
+@command -v $(1) >/dev/null || { \
+  echo "installing $(2) from Debian's packages…"; \
+  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) </dev/null || \
+  { $$SUDO apt-get update -q </dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) </dev/null; }; }
+endef
+
 redis:
-	@command -v redis-server >/dev/null || { \
-	  echo "installing redis-server from Debian's packages…"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server </dev/null || \
-	  { $$SUDO apt-get update -q </dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server </dev/null; }; }
+	$(call apt_ensure,redis-server,redis-server)
 
 build: ## build every service into ./bin
 	@for s in $(SERVICES); do go build -o $(BIN)/$$s ./services/$$s || exit 1; done
