@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-deps: $(BIN)/minio $(BIN)/buf $(BIN)/protoc-gen-go redis ## install what is missing: redis (Debian), minio, buf, protoc-gen-go (pinned, into ./bin)
+deps: $(BIN)/minio $(BIN)/buf $(BIN)/protoc-gen-go redis chromium ## install what is missing: redis and chromium (Debian), minio, buf, protoc-gen-go (pinned, into ./bin)
 
 $(BIN)/minio:
 	@echo "installing minio $(MINIO_VERSION) into $(BIN) (takes a few minutes the first time)…"
@@ -41,6 +41,10 @@ endef
 
 redis:
 	$(call apt_ensure,redis-server,redis-server)
+
+# chromium drives the browser tests (chromedp) of the review desk.
+chromium:
+	$(call apt_ensure,chromium,chromium)
 
 build: ## build every service into ./bin
 	@for s in $(SERVICES); do go build -o $(BIN)/$$s ./services/$$s || exit 1; done
@@ -80,4 +84,4 @@ lint: $(BIN)/buf ## gofmt, go vet, buf lint, and buf breaking against main
 clean: ## remove built binaries (keeps ./data)
 	rm -f $(addprefix $(BIN)/,$(SERVICES) blocpress-local blocpress-dlq)
 
-.PHONY: help deps redis build run test bench bench-images bench-views generate check-generated lint clean
+.PHONY: help deps redis chromium build run test bench bench-images bench-views generate check-generated lint clean
