@@ -424,6 +424,16 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 		return
 	}
 
+	// A retry after the article moved on (moderated, published) answers
+	// without announcing it again: past JetStream's dedupe window a second
+	// article.submitted would send it through moderation twice.
+	if retry {
+		if cur, _, err := s.readStatus(r.Context(), t, art.GetId()); err == nil && cur.Status != statusSubmitted {
+			httpx.JSON(w, http.StatusAccepted, submitResponse{ID: art.GetId(), Revision: art.GetRevision(), StatusURL: s.articleStatusURL(t, art.GetId())})
+			return
+		}
+	}
+
 	pctx, cancel := publishCtx(r.Context())
 	defer cancel()
 	err = s.bus.Publish(pctx, &eventsv1.Envelope{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/testkit"
@@ -393,6 +395,54 @@ func TestAPI(t *testing.T) {
 		s.do(t, http.MethodGet, "/v1/tenants/heal-a/articles/"+id, editor, nil).expect(t, http.StatusOK, nil)
 		if n := s.messages(t, bus.StreamArticles, "article.submitted.heal-a"); n != 1 {
 			t.Errorf("%d article.submitted messages, want 1", n)
+		}
+	})
+
+	t.Run("idempotent retry after moderation does not resubmit", func(t *testing.T) {
+		editor, _ := s.newTenant(t, "late-a")
+		body := map[string]any{"category": "tin-tuc", "title": "Tin đã duyệt", "body": []map[string]string{{"type": "paragraph", "text": "Nội dung"}}}
+		var sub submitResponse
+		s.do(t, http.MethodPost, "/v1/tenants/late-a/articles", editor, body, "Idempotency-Key", "late").expect(t, http.StatusAccepted, &sub)
+		// The article was moderated, and the first announcement is older than
+		// JetStream's dedupe window (simulated by purging it).
+		e, err := s.kv(t, bus.BucketArticles).Get(context.Background(), "late-a."+sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d statusDoc
+		if err := json.Unmarshal(e.Value(), &d); err != nil {
+			t.Fatal(err)
+		}
+		rev := e.Revision()
+		d.Status = statusApproved
+		if _, err := s.kv(t, bus.BucketArticles).Update(context.Background(), "late-a."+sub.ID, d.encode(), rev); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.js.Stream(context.Background(), bus.StreamArticles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Purge(context.Background(), jetstream.WithPurgeSubject("article.submitted.late-a")); err != nil {
+			t.Fatal(err)
+		}
+		cfg := st.CachedInfo().Config
+		window := cfg.Duplicates
+		cfg.Duplicates = 100 * time.Millisecond
+		if _, err := s.js.UpdateStream(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let the shortened dedupe window forget the first id
+		defer func() {
+			cfg.Duplicates = window
+			_, _ = s.js.UpdateStream(context.Background(), cfg)
+		}()
+		var again submitResponse
+		s.do(t, http.MethodPost, "/v1/tenants/late-a/articles", editor, body, "Idempotency-Key", "late").expect(t, http.StatusAccepted, &again)
+		if again != sub {
+			t.Errorf("retry answered %+v, want %+v", again, sub)
+		}
+		if n := s.messages(t, bus.StreamArticles, "article.submitted.late-a"); n != 0 {
+			t.Errorf("a retry of an approved article announced it again (%d messages)", n)
 		}
 	})
 
