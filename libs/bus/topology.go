@@ -16,6 +16,11 @@ const (
 	StreamArticles   = "ARTICLES"
 	StreamViews      = "VIEWS"
 	StreamDeadLetter = "DEADLETTER"
+	// StreamAudit is moderation's audit trail (its single writer): one
+	// message per verdict and per reviewer decision, on
+	// "audit.moderation.<tenant>.<article>.<actor>". Messages can be neither
+	// deleted nor purged, so the trail cannot be edited through JetStream.
+	StreamAudit = "AUDIT"
 )
 
 // Event types; the subject is "<type>.<tenant>".
@@ -31,6 +36,14 @@ const (
 	TypeArticleUnpublished = "article.unpublished"
 	TypeView               = "views"
 )
+
+// SubjectSiteInvalidate prefixes a core NATS subject (not captured by any
+// stream): render publishes "site.invalidate.<tenant>" with the changed page
+// paths, one per line ("*" for all), after an unpublish or a rebuild, which
+// article.published does not describe. Every site replica subscribes to it
+// and to "article.published.*" with a plain (non-durable) subscription, since
+// each replica must see every invalidation.
+const SubjectSiteInvalidate = "site.invalidate"
 
 // Durable consumer names, one per consuming role. Replicas of a service share
 // its consumer, so each message is handled by one of them.
@@ -51,6 +64,15 @@ const (
 	BucketIdempotency = "idempotency"  // ingest
 	BucketMedia       = "media"        // image-resize: MediaManifest per photo
 	BucketRenderIndex = "render-index" // render: article summaries for lists
+	// BucketModeration holds moderation's record of each article's latest
+	// revision: its verdict, the review decision and what is left to
+	// publish. Writer: moderation (CAS on the KV revision).
+	BucketModeration = "moderation"
+	// BucketModerationIndex is the small summary of each held or approved
+	// article (state, title, near-duplicate fingerprint) that every
+	// moderation replica watches into memory for the review queue and the
+	// duplicate check. Writer: moderation.
+	BucketModerationIndex = "moderation-index"
 )
 
 // ackWait is how long a delivered message stays with one instance without an
@@ -77,6 +99,8 @@ var streams = []jetstream.StreamConfig{
 	{Name: StreamArticles, Subjects: []string{"article.>"}, Description: "article lifecycle; replayable to rebuild every site"},
 	{Name: StreamViews, Subjects: []string{"views.>"}, Description: "accepted page views"},
 	{Name: StreamDeadLetter, Subjects: []string{"deadletter.>"}, Description: "messages a consumer gave up on, with the reason"},
+	{Name: StreamAudit, Subjects: []string{"audit.>"}, DenyDelete: true, DenyPurge: true,
+		Description: "moderation verdicts and reviewer decisions, append-only; writer: moderation"},
 }
 
 // Consumers lists every durable consumer.
@@ -105,6 +129,8 @@ var buckets = []jetstream.KeyValueConfig{
 	{Bucket: BucketIdempotency, TTL: 24 * time.Hour, Description: "Idempotency-Key → article id; writer: ingest"},
 	{Bucket: BucketMedia, Description: "photo manifests; writer: image-resize"},
 	{Bucket: BucketRenderIndex, Description: "published article summaries; writer: render"},
+	{Bucket: BucketModeration, History: 5, Description: "verdict and review decision per article; writer: moderation"},
+	{Bucket: BucketModerationIndex, Description: "held and approved articles' summaries and fingerprints; writer: moderation"},
 }
 
 // dedupeWindow is how long JetStream drops a repeated message id.

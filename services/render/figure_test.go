@@ -17,7 +17,10 @@ func TestFigureOf(t *testing.T) {
 
 	fig, thumb := figureOf("hy", img, &eventsv1.MediaResized{Renditions: []*eventsv1.Rendition{
 		rd(1600, 1067), rd(320, 213), rd(1024, 683), rd(640, 427),
-		{Width: 800, Height: 533, Key: "elsewhere/800.webp"}, // not where site serves from
+		{Width: 800, Height: 533, Key: "elsewhere/800.webp"},                           // not where site serves from
+		{Width: 800, Height: 533, Key: "media/hy/" + id + "/800.webp", Format: "webp"}, // not in srcset
+		{Width: 1200, Height: 675, Key: "media/hy/" + id + "/1200-16x9.jpg", Format: "jpeg-16x9"},
+		{Width: 900, Height: 600, Key: "media/hy/" + id + "/900.avif", Format: "avif"}, // unknown
 	}})
 	if fig == nil {
 		t.Fatal("no figure")
@@ -32,6 +35,15 @@ func TestFigureOf(t *testing.T) {
 	}
 	if thumb != base+"320.jpg" || fig.Caption != "Các đại biểu" || fig.Credit != "Lam Hồng" {
 		t.Errorf("thumb %q caption %q credit %q", thumb, fig.Caption, fig.Credit)
+	}
+
+	og := socialImage("hy", img, &eventsv1.MediaResized{Renditions: []*eventsv1.Rendition{rd(1600, 1067),
+		{Width: 1200, Height: 675, Key: "media/hy/" + id + "/1200-16x9.jpg", Format: "jpeg-16x9"}}})
+	if og.Image != base+"1200-16x9.jpg" || og.ImageWidth != 1200 || og.ImageHeight != 675 {
+		t.Errorf("og image %+v, want the 16:9 crop", og)
+	}
+	if og := socialImage("hy", img, &eventsv1.MediaResized{Renditions: []*eventsv1.Rendition{rd(320, 213), rd(1600, 1067)}}); og.Image != base+"1600.jpg" {
+		t.Errorf("og image without a crop %+v", og)
 	}
 
 	// With no rendition up to 1024 px wide, src is the smallest one.

@@ -12,10 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Summary is what lists need to show an article: render's entry for it in the
-// render-index KV bucket under "<tenant>.<article>". Render is the bucket's
-// only writer; the site's home, category and "Các bài viết khác" lists are
-// built from it.
+// Summary is what lists, feeds and sitemaps need of an article: render's
+// entry for it in the render-index KV bucket under "<tenant>.<article>".
+// Render is the bucket's only writer.
 type Summary struct {
 	ID          string    `json:"id"`
 	Revision    int64     `json:"revision"`
@@ -24,7 +23,17 @@ type Summary struct {
 	Category    string    `json:"category"`
 	Path        string    `json:"path"` // under the tenant's site, e.g. "bai-viet/<slug>-<id>.html"
 	PublishedAt time.Time `json:"published_at"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	Thumb       string    `json:"thumb"` // public URL of the first photo's smallest rendition, or ""
+	Author      string    `json:"author,omitempty"`
+}
+
+// updated is when the article last changed, for feeds and sitemaps.
+func (s Summary) updated() time.Time {
+	if s.UpdatedAt.After(s.PublishedAt) {
+		return s.UpdatedAt
+	}
+	return s.PublishedAt
 }
 
 // indexEntry is a summary with the KV revision it was read at, for
@@ -99,34 +108,95 @@ func putSummary(ctx context.Context, kv jetstream.KeyValue, tenantID string, s S
 	return rev, nil
 }
 
-// latest returns up to n summaries, newest first, that keep says to keep.
-func (idx tenantIndex) latest(n int, keep func(Summary) bool) []Summary {
-	var out []Summary
-	for _, e := range idx {
-		if keep == nil || keep(e.Summary) {
-			out = append(out, e.Summary)
-		}
+// before orders summaries oldest first; ties (same second) by id, so every
+// list is in one stable order.
+func before(a, b Summary) int {
+	if c := a.PublishedAt.Compare(b.PublishedAt); c != 0 {
+		return c
 	}
-	slices.SortFunc(out, func(a, b Summary) int {
-		if c := b.PublishedAt.Compare(a.PublishedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	if len(out) > n {
-		out = out[:n]
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// ascending returns the summaries oldest first.
+func (idx tenantIndex) ascending() []Summary {
+	out := make([]Summary, 0, len(idx))
+	for _, e := range idx {
+		out = append(out, e.Summary)
+	}
+	slices.SortFunc(out, before)
+	return out
+}
+
+// clone copies the map (entries are values).
+func (idx tenantIndex) clone() tenantIndex {
+	out := make(tenantIndex, len(idx)+1)
+	for k, v := range idx {
+		out[k] = v
 	}
 	return out
 }
 
-// categories returns every category slug that has an article.
-func (idx tenantIndex) categories() []string {
-	var out []string
-	for _, e := range idx {
-		if !slices.Contains(out, e.Category) {
-			out = append(out, e.Category)
-		}
+// indexCache keeps each tenant's index in memory so that publishing one
+// article into a tenant of thousands does not re-read them all. It is valid
+// while the bucket's last sequence is the last one this process wrote: any
+// other writer (another replica, a rebuild) makes it reload.
+type indexCache struct {
+	kv      jetstream.KeyValue
+	tenants map[string]tenantIndex
+	known   uint64
+}
+
+func newIndexCache(kv jetstream.KeyValue) *indexCache {
+	return &indexCache{kv: kv, tenants: map[string]tenantIndex{}}
+}
+
+func (c *indexCache) lastSeq(ctx context.Context) (uint64, error) {
+	st, err := c.kv.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("render-index status: %w", err)
 	}
-	slices.Sort(out)
-	return out
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return 0, nil
+	}
+	return bs.StreamInfo().State.LastSeq, nil
+}
+
+// get returns the tenant's index; the caller must hold the renderer's lock
+// and must not modify the map (clone it).
+func (c *indexCache) get(ctx context.Context, tid string) (tenantIndex, error) {
+	last, err := c.lastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if last != c.known || last == 0 {
+		c.tenants = map[string]tenantIndex{}
+		c.known = last
+	}
+	if idx, ok := c.tenants[tid]; ok {
+		return idx, nil
+	}
+	idx, err := loadIndex(ctx, c.kv, tid)
+	if err != nil {
+		return nil, err
+	}
+	c.tenants[tid] = idx
+	return idx, nil
+}
+
+// wrote records a write of this process at KV revision rev; when another
+// writer came in between, the next get reloads.
+func (c *indexCache) wrote(tid string, idx tenantIndex, rev uint64) {
+	c.tenants[tid] = idx
+	if rev == c.known+1 {
+		c.known = rev
+	} else {
+		c.known = 0
+	}
+}
+
+// forget drops everything, e.g. after a delete whose revision is unknown.
+func (c *indexCache) forget() {
+	c.tenants = map[string]tenantIndex{}
+	c.known = 0
 }

@@ -5,6 +5,9 @@
 // category pages from it, and announces article.published for the site,
 // view-counter and ingest. Photos come from the manifests image-resize keeps in
 // the media bucket; an article whose photos are not resized yet is retried.
+//
+// "render rebuild -tenant <id>" (or -all) rebuilds a tenant's whole site from
+// the ARTICLES stream, with a progress bar; it is idempotent.
 package main
 
 import (
@@ -17,7 +20,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout)
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "rebuild" {
+		err = rebuildCommand(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, os.Getenv, os.Stdout)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "render:", err)

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/blocpress/blocpress/libs/tenant"
 )
@@ -14,10 +17,13 @@ import (
 var templateFS embed.FS
 
 // pageTemplates are the site's page kinds, each the shared layout plus its own
-// "main" (and "script") definitions. html/template escapes every value by
-// context, so no editor-supplied text reaches a page as markup.
+// "main" definition. html/template escapes every value by context, so no
+// editor-supplied text reaches a page as markup.
 type pageTemplates struct {
 	article, home, category, notice *template.Template
+	// lists is the "Tin liên quan" / "Các bài viết khác" block alone, spliced
+	// into a neighbouring article's page when a publish changes it.
+	lists *template.Template
 }
 
 func parseTemplates() (*pageTemplates, error) {
@@ -46,6 +52,7 @@ func parseTemplates() (*pageTemplates, error) {
 	if pt.notice, err = parse("notice.html"); err != nil {
 		return nil, err
 	}
+	pt.lists = pt.article
 	return &pt, nil
 }
 
@@ -60,12 +67,18 @@ type page struct {
 	Crumbs      []link // after "Trang chủ"
 	NoIndex     bool
 	Refresh     string // meta refresh target of a moved page
+	OG          *openGraph
+	JSONLD      template.JS
+	Feeds       []link // rel=alternate feeds
+	Aside       aside
 
 	Article  *articleView
-	Others   []listItem // "Các bài viết khác"
+	Lists    listsView
 	Heading  string
+	Intro    string
 	Latest   []listItem
 	Sections []section
+	Pager    *pager
 	Notice   string
 	Reason   string
 }
@@ -79,12 +92,41 @@ type section struct {
 	Items     []listItem
 }
 
+// listsView is the block under an article.
+type listsView struct {
+	Related, Others []listItem
+}
+
+type aside struct {
+	Photos []listItem // "Ảnh": latest articles with a photo (list pages only)
+	Links  []tenant.Link
+}
+
+type pager struct {
+	Newer, Older string
+	Pages        []pageLink
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool
+}
+
+type openGraph struct {
+	Type, Title, Description, URL, SiteName string
+	Image                                   string
+	ImageWidth, ImageHeight                 int32
+	Published, Modified, Section            string
+}
+
 type articleView struct {
 	ID, Title, Lead       string
 	DateLine, DateISO     string
 	Category, CategoryURL string
 	Blocks                []blockView
-	Author                string
+	Author, AuthorURL     string
 	Source                *link
 	ViewsPost, ViewsGet   string // view-counter endpoints the page's script calls
 }
@@ -120,6 +162,9 @@ func (s site) home() string                   { return "/" + s.t.ID + "/" }
 func (s site) url(path string) string         { return s.home() + path }
 func (s site) absolute(path string) string    { return s.siteURL + s.url(path) }
 func (s site) categoryURL(slug string) string { return s.home() + slug + "/" }
+func (s site) authorPath(author string) string {
+	return "tac-gia/" + slugify(author) + "/"
+}
 
 // categoryName is the name the tenant gives a category; a category that was
 // since removed from the tenant's configuration shows its slug.
@@ -131,7 +176,8 @@ func (s site) categoryName(slug string) string {
 }
 
 func (s site) chrome(title string) page {
-	return page{Tenant: s.t, Home: s.home(), Title: title}
+	return page{Tenant: s.t, Home: s.home(), Title: title, Aside: aside{Links: s.t.Links},
+		Feeds: []link{{Name: s.t.Name + " (RSS)", URL: s.url("rss.xml")}}}
 }
 
 func (s site) items(list []Summary, withLead bool) []listItem {
@@ -150,85 +196,301 @@ func (s site) items(list []Summary, withLead bool) []listItem {
 const (
 	homeLatest      = 10
 	homePerCategory = 5
-	categoryLatest  = 50
-	otherArticles   = 5
+	perPage         = 20
+	authorLatest    = 50
+	feedItems       = 20
+	relatedItems    = 5
+	otherItems      = 5
+	asidePhotos     = 4
+	// neighbourhood is how far from a changed article another article's
+	// lists can change (related, others and their filler).
+	neighbourhood = relatedItems + otherItems
 )
 
+// model is a tenant's published articles arranged the ways its pages list them.
+type model struct {
+	s       site
+	all     []Summary            // oldest first
+	cats    map[string][]Summary // oldest first
+	authors map[string][]Summary // by author slug, oldest first
+	now     time.Time
+}
+
+func newModel(s site, idx tenantIndex, now time.Time) *model {
+	m := &model{s: s, all: idx.ascending(), cats: map[string][]Summary{}, authors: map[string][]Summary{}, now: now}
+	for _, a := range m.all {
+		m.cats[a.Category] = append(m.cats[a.Category], a)
+		if a.Author != "" {
+			slug := slugify(a.Author)
+			m.authors[slug] = append(m.authors[slug], a)
+		}
+	}
+	return m
+}
+
+// newest returns up to n of list, newest first.
+func newest(list []Summary, n int) []Summary {
+	out := make([]Summary, 0, min(n, len(list)))
+	for i := len(list) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, list[i])
+	}
+	return out
+}
+
+// position is where a lies in list (oldest first), or where it would be.
+func position(list []Summary, a Summary) (int, bool) {
+	return slices.BinarySearchFunc(list, a, before)
+}
+
+// categories are the categories whose pages a tenant's site has: its
+// configured ones and any that still hold articles.
+func (m *model) categories() []string {
+	var out []string
+	for _, c := range m.s.t.Categories {
+		out = append(out, c.Slug)
+	}
+	var extra []string
+	for c := range m.cats {
+		if !slices.Contains(out, c) {
+			extra = append(extra, c)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+func (m *model) photos() []listItem {
+	var out []Summary
+	for i := len(m.all) - 1; i >= 0 && len(out) < asidePhotos; i-- {
+		if m.all[i].Thumb != "" {
+			out = append(out, m.all[i])
+		}
+	}
+	return m.s.items(out, false)
+}
+
 // homePage lists the latest articles, then a block per category.
-func (s site) homePage(idx tenantIndex) *page {
+func (m *model) homePage() *page {
+	s := m.s
 	p := s.chrome(s.t.Name)
-	p.Description = s.t.Name
+	p.Description = "Trang thông tin điện tử " + s.t.Name
+	if s.t.Banner != "" {
+		p.Description += " – " + s.t.Banner
+	}
 	p.Canonical = s.absolute("")
-	p.Latest = s.items(idx.latest(homeLatest, nil), true)
+	p.OG = &openGraph{Type: "website", Title: s.t.Name, Description: p.Description, URL: p.Canonical, SiteName: s.t.Name}
+	p.Latest = s.items(newest(m.all, homeLatest), true)
 	for _, c := range s.t.Categories {
-		list := idx.latest(homePerCategory, func(a Summary) bool { return a.Category == c.Slug })
+		list := newest(m.cats[c.Slug], homePerCategory)
 		if len(list) == 0 {
 			continue
 		}
 		p.Sections = append(p.Sections, section{Name: c.Name, URL: s.categoryURL(c.Slug), Items: s.items(list, false)})
 	}
+	p.Aside.Photos = m.photos()
+	p.JSONLD = jsonLD(map[string]any{
+		"@context": "https://schema.org", "@type": "WebSite", "name": s.t.Name, "url": p.Canonical, "inLanguage": "vi",
+	})
 	return &p
 }
 
-// categoryPage lists a category's latest articles with photos and dates.
-func (s site) categoryPage(idx tenantIndex, slug string) *page {
+// pageCount is how many archive pages a category of n articles has (at least one).
+func pageCount(n int) int { return max(1, (n+perPage-1)/perPage) }
+
+// pageOf is the archive page holding the article at position i (oldest first).
+func pageOf(i int) int { return i/perPage + 1 }
+
+func archivePath(slug string, n int) string { return slug + "/trang-" + strconv.Itoa(n) + ".html" }
+
+// categoryIndex is a category's first page: its newest articles, and links
+// to every archive page. Archive pages are numbered from the oldest article,
+// so publishing a new one rewrites only the last of them.
+func (m *model) categoryIndex(slug string) *page {
+	list := m.cats[slug]
+	p := m.categoryChrome(slug, m.s.absolute(slug+"/"))
+	p.Latest = m.s.items(newest(list, perPage), true)
+	if total := pageCount(len(list)); total > 1 || len(list) > perPage {
+		pg := &pager{Older: m.s.url(archivePath(slug, total-1))}
+		if len(list) <= perPage {
+			pg.Older = ""
+		}
+		pg.Pages = pageLinks(m.s, slug, total, 0)
+		p.Pager = pg
+	}
+	p.Aside.Photos = m.photos()
+	return p
+}
+
+func (m *model) categoryChrome(slug, canonical string) *page {
+	s := m.s
 	name := s.categoryName(slug)
 	p := s.chrome(name + " – " + s.t.Name)
-	p.Description = name + " – " + s.t.Name
-	p.Canonical = s.absolute(slug + "/")
+	p.Description = name + " – tin bài của " + s.t.Name
+	p.Canonical = canonical
 	p.Section = slug
 	p.Crumbs = []link{{Name: name, URL: s.categoryURL(slug)}}
 	p.Heading = name
-	p.Latest = s.items(idx.latest(categoryLatest, func(a Summary) bool { return a.Category == slug }), true)
+	p.Feeds = append(p.Feeds, link{Name: name + " (RSS)", URL: s.url(slug + "/rss.xml")})
+	p.OG = &openGraph{Type: "website", Title: name, Description: p.Description, URL: canonical, SiteName: s.t.Name}
 	return &p
 }
 
-// articlePage is one article with the other latest articles of its category.
-func (s site) articlePage(a *articleView, path string, lead string, idx tenantIndex, category string) *page {
-	p := s.chrome(a.Title + " – " + s.t.Name)
-	p.Description = lead
-	p.Canonical = s.absolute(path)
-	p.Section = category
-	p.Crumbs = []link{{Name: a.Category, URL: a.CategoryURL}}
-	p.Article = a
-	others := idx.latest(otherArticles, func(o Summary) bool { return o.Category == category && o.ID != a.ID })
-	p.Others = s.items(others, false)
-	return &p
-}
-
-// removedPage replaces an unpublished article.
-func (s site) removedPage(title, reason string) *page {
-	p := s.chrome("Bài viết đã được gỡ bỏ – " + s.t.Name)
-	p.NoIndex = true
-	p.Heading = title
-	p.Notice = "Bài viết đã được gỡ bỏ."
-	p.Reason = reason
-	return &p
-}
-
-// movedPage stands at an article's old address after its title (and so its
-// slug) changed; static storage cannot answer 301, so it refreshes to the new one.
-func (s site) movedPage(title, newPath string) *page {
-	p := s.chrome(title + " – " + s.t.Name)
-	p.NoIndex = true
-	p.Canonical = s.absolute(newPath)
-	p.Refresh = s.url(newPath)
-	p.Heading = title
-	p.Notice = "Bài viết đã chuyển sang địa chỉ mới."
-	return &p
-}
-
-// listCategories are the categories whose pages a tenant's site has: its
-// configured ones and any that still hold articles.
-func listCategories(t *tenant.Tenant, idx tenantIndex) []string {
-	var out []string
-	for _, c := range t.Categories {
-		out = append(out, c.Slug)
+// archivePage is page n of a category, its articles newest first.
+func (m *model) archivePage(slug string, n int) *page {
+	list := m.cats[slug]
+	total := pageCount(len(list))
+	p := m.categoryChrome(slug, m.s.absolute(archivePath(slug, n)))
+	p.Title = fmt.Sprintf("%s – Trang %d – %s", m.s.categoryName(slug), n, m.s.t.Name)
+	p.Heading = fmt.Sprintf("%s – trang %d", m.s.categoryName(slug), n)
+	lo, hi := (n-1)*perPage, min(n*perPage, len(list))
+	if lo < hi {
+		p.Latest = m.s.items(newest(list[lo:hi], perPage), true)
 	}
-	for _, c := range idx.categories() {
-		if !slices.Contains(out, c) {
-			out = append(out, c)
+	pg := &pager{Newer: m.s.categoryURL(slug)}
+	if n < total {
+		pg.Newer = m.s.url(archivePath(slug, n+1))
+	}
+	if n > 1 {
+		pg.Older = m.s.url(archivePath(slug, n-1))
+	}
+	p.Pager = pg
+	return p
+}
+
+// pageLinks lists archive pages newest first, the first and last few and
+// those around the current one.
+func pageLinks(s site, slug string, total, current int) []pageLink {
+	var out []pageLink
+	gap := false
+	for n := total; n >= 1; n-- {
+		if n > total-5 || n <= 2 || (current > 0 && n >= current-2 && n <= current+2) {
+			out = append(out, pageLink{N: n, URL: s.url(archivePath(slug, n)), Current: n == current})
+			gap = false
+		} else if !gap {
+			out = append(out, pageLink{Gap: true})
+			gap = true
 		}
 	}
 	return out
+}
+
+// authorPage lists an author's latest articles.
+func (m *model) authorPage(slug string) *page {
+	s := m.s
+	list := m.authors[slug]
+	name := slug
+	if len(list) > 0 {
+		name = list[len(list)-1].Author
+	}
+	p := s.chrome("Tác giả " + name + " – " + s.t.Name)
+	p.Description = "Các bài viết của tác giả " + name + " trên " + s.t.Name
+	p.Canonical = s.absolute("tac-gia/" + slug + "/")
+	p.Crumbs = []link{{Name: "Tác giả " + name, URL: s.url("tac-gia/" + slug + "/")}}
+	p.Heading = "Tác giả: " + name
+	p.Intro = fmt.Sprintf("%d bài viết", len(list))
+	p.Latest = s.items(newest(list, authorLatest), true)
+	p.OG = &openGraph{Type: "profile", Title: name, Description: p.Description, URL: p.Canonical, SiteName: s.t.Name}
+	p.JSONLD = jsonLD(map[string]any{"@context": "https://schema.org", "@type": "Person", "name": name, "url": p.Canonical})
+	p.Aside.Photos = m.photos()
+	return &p
+}
+
+// lists are the two lists under the article at position i of its category:
+// "Tin liên quan", the nearest older ones, and "Các bài viết khác", the
+// newer ones (filled with older ones for the latest articles). Both depend
+// only on neighbours, so a publish changes the lists of a few pages only.
+func (m *model) lists(list []Summary, i int) listsView {
+	var related, others []Summary
+	for j := i - 1; j >= 0 && len(related) < relatedItems; j-- {
+		related = append(related, list[j])
+	}
+	for j := min(len(list)-1, i+otherItems); j > i; j-- {
+		others = append(others, list[j])
+	}
+	for j := i - 1 - relatedItems; j >= 0 && len(others) < otherItems; j-- {
+		others = append(others, list[j])
+	}
+	return listsView{Related: m.s.items(related, false), Others: m.s.items(others, false)}
+}
+
+// articlePage is one article with its lists.
+func (m *model) articlePage(a *articleView, sum Summary, og *openGraph) *page {
+	s := m.s
+	p := s.chrome(a.Title + " – " + s.t.Name)
+	p.Description = truncateText(firstNonEmpty(a.Lead, a.Title), 300)
+	p.Canonical = s.absolute(sum.Path)
+	p.Section = sum.Category
+	p.Crumbs = []link{{Name: a.Category, URL: a.CategoryURL}}
+	p.Article = a
+	list := m.cats[sum.Category]
+	if i, ok := position(list, sum); ok {
+		p.Lists = m.lists(list, i)
+	}
+	og.Type, og.Title, og.Description, og.URL, og.SiteName = "article", a.Title, p.Description, p.Canonical, s.t.Name
+	og.Published, og.Section = a.DateISO, a.Category
+	og.Modified = sum.updated().In(vietnam).Format(time.RFC3339)
+	p.OG = og
+	ld := map[string]any{
+		"@context": "https://schema.org", "@type": "NewsArticle",
+		"headline": truncateText(a.Title, 110), "description": p.Description,
+		"datePublished": a.DateISO, "dateModified": og.Modified,
+		"mainEntityOfPage": p.Canonical, "inLanguage": "vi", "articleSection": a.Category,
+		"publisher": map[string]any{"@type": "Organization", "name": s.t.Name, "url": s.absolute("")},
+	}
+	if og.Image != "" {
+		ld["image"] = []string{og.Image}
+	}
+	if a.Author != "" {
+		ld["author"] = []map[string]any{{"@type": "Person", "name": a.Author, "url": s.siteURL + a.AuthorURL}}
+	} else {
+		ld["author"] = []map[string]any{{"@type": "Organization", "name": s.t.Name}}
+	}
+	p.JSONLD = jsonLD(ld)
+	p.Feeds = append(p.Feeds, link{Name: a.Category + " (RSS)", URL: s.url(sum.Category + "/rss.xml")})
+	return &p
+}
+
+// notFoundPage is the tenant's 404 page, served by site.
+func (m *model) notFoundPage() *page {
+	p := m.s.chrome("Không tìm thấy trang – " + m.s.t.Name)
+	p.NoIndex = true
+	p.Heading = "Không tìm thấy trang"
+	p.Notice = "Trang bạn tìm không tồn tại hoặc đã được chuyển đi."
+	p.Latest = m.s.items(newest(m.all, 5), false)
+	return &p
+}
+
+// jsonLD encodes v for a <script type="application/ld+json">; encoding/json
+// escapes <, > and & so the text cannot end the script element.
+func jsonLD(v any) template.JS {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return template.JS(b) //nolint:gosec // JSON with <, >, & escaped
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// truncateText cuts s to at most n runes at a word boundary, adding "…".
+func truncateText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := n - 1
+	for i := cut; i > n/2; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return string(r[:cut]) + "…"
 }

@@ -3,11 +3,10 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,12 +18,9 @@ import (
 
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
 
-	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/tenant"
 )
-
-const htmlType = "text/html; charset=utf-8"
 
 // handleTimeout bounds one message, below the consumer's AckWait (1 min) so a
 // stuck S3 or NATS call ends as a retry rather than as a second delivery
@@ -37,6 +33,8 @@ var (
 	articleIDPattern = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 	mediaIDPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	categoryPattern  = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	// renditionName is a rendition's file name that site serves.
+	renditionName = regexp.MustCompile(`^[a-z0-9][a-z0-9x-]{0,30}\.(jpg|png|webp)$`)
 )
 
 // publisher is the part of the bus render publishes with.
@@ -44,11 +42,12 @@ type publisher interface {
 	Publish(ctx context.Context, env *eventsv1.Envelope) error
 }
 
-// Renderer turns approved articles into static pages in S3 under
-// site/<tenant>/, keeps the render-index of published articles, rebuilds the
-// home and category pages from it, and announces article.published.
+// Renderer turns approved articles into static pages under site/<tenant>/,
+// keeps the render-index of published articles, rewrites the pages a
+// change touches (lists, feeds, sitemaps, neighbours' related lists), and
+// announces article.published.
 type Renderer struct {
-	store    *blob.Store
+	out      output
 	media    jetstream.KeyValue // "<tenant>.<media>" → MediaManifest, written by image-resize
 	index    jetstream.KeyValue // "<tenant>.<article>" → Summary, written only here
 	tenants  *tenant.Store
@@ -57,12 +56,17 @@ type Renderer struct {
 	siteURL  string
 	viewsURL string
 	log      *slog.Logger
+	// invalidate tells every site replica that paths of a tenant changed
+	// ("*" for all) when no article.published says so; may be nil.
+	invalidate func(tid string, paths []string)
+	now        func() time.Time
 
-	// mu serialises the work of one process on the index and the list pages,
-	// so that a page is never rebuilt from an index read before a newer write.
-	mu sync.Mutex
-	// seen holds a fingerprint of each tenant's configuration as its list
-	// pages were last built, so a changed name, banner or menu is rebuilt.
+	// mu serialises the work of one process on the index and the pages, so
+	// that a page is never rebuilt from an index read before a newer write.
+	mu    sync.Mutex
+	cache *indexCache
+	// seen holds a fingerprint of each tenant's configuration and news
+	// sitemap as its list pages were last built.
 	seen map[string]string
 }
 
@@ -110,53 +114,29 @@ func checkArticle(a *eventsv1.Article) error {
 	return nil
 }
 
-// publish renders one approved revision. Its steps are idempotent, so a
-// redelivery (after a crash or while waiting for a photo) redoes them safely.
-func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *eventsv1.Article) error {
-	if err := checkArticle(a); err != nil {
-		return bus.Permanent(err)
-	}
-	tid := env.GetTenant()
-	log := r.log.With("tenant", tid, "article", a.GetId(), "revision", a.GetRevision())
-	t, err := r.tenants.Get(ctx, tid)
-	if err != nil {
-		return fmt.Errorf("tenant of article %s: %w", a.GetId(), err) // may be on its way; retried
-	}
-	idx, err := loadIndex(ctx, r.index, tid)
-	if err != nil {
-		return err
-	}
-	prev, had := idx[a.GetId()]
-	if had && prev.Revision > a.GetRevision() {
-		log.Info("skipping an approved revision older than the published one", "published", prev.Revision)
-		return nil
-	}
+// builtArticle is an article ready to render: its summary, its view and
+// the image for social cards.
+type builtArticle struct {
+	sum  Summary
+	view *articleView
+	og   openGraph
+}
 
-	figures, thumb, err := r.figures(ctx, tid, a, log)
-	if err != nil {
-		return err
-	}
-
-	published := a.GetPublishedAt().AsTime()
-	switch {
-	case a.GetPublishedAt() != nil:
-	case had: // a new revision keeps the date readers first saw
-		published = prev.PublishedAt
-	case env.GetOccurredAt() != nil:
-		published = env.GetOccurredAt().AsTime()
-	default:
-		published = time.Now()
-	}
-
-	s := site{t: t, siteURL: r.siteURL}
-	path := "bai-viet/" + slugify(a.GetTitle()) + "-" + a.GetId() + ".html"
+// build turns an approved article and its photos into what its page shows.
+func build(s site, viewsURL string, a *eventsv1.Article, published, updated time.Time, figures []*figureView, og openGraph, thumb string) *builtArticle {
+	tid := s.t.ID
+	p := "bai-viet/" + slugify(a.GetTitle()) + "-" + a.GetId() + ".html"
+	author := strings.TrimSpace(a.GetAuthor())
 	view := &articleView{
 		ID: a.GetId(), Title: a.GetTitle(), Lead: a.GetLead(),
 		DateLine: dateLine(published), DateISO: published.In(vietnam).Format(time.RFC3339),
 		Category: s.categoryName(a.GetCategory()), CategoryURL: s.categoryURL(a.GetCategory()),
-		Author:    a.GetAuthor(),
-		ViewsPost: r.viewsURL + "/v1/tenants/" + tid + "/views/" + a.GetId(),
-		ViewsGet:  r.viewsURL + "/v1/tenants/" + tid + "/views?ids=" + a.GetId(),
+		Author:    author,
+		ViewsPost: viewsURL + "/v1/tenants/" + tid + "/views/" + a.GetId(),
+		ViewsGet:  viewsURL + "/v1/tenants/" + tid + "/views?ids=" + a.GetId(),
+	}
+	if author != "" {
+		view.AuthorURL = s.url(s.authorPath(author))
 	}
 	if src := a.GetSource(); src.GetName() != "" || src.GetUrl() != "" {
 		name := src.GetName()
@@ -173,53 +153,120 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 				view.Blocks = append(view.Blocks, blockView{Text: text})
 			}
 		case b.GetImage() != nil:
-			if f := figures[fi]; f != nil {
-				view.Blocks = append(view.Blocks, blockView{Figure: f})
+			if fi < len(figures) && figures[fi] != nil {
+				view.Blocks = append(view.Blocks, blockView{Figure: figures[fi]})
 			}
 			fi++
 		}
 	}
-	body, err := execute(r.pages.article, s.articlePage(view, path, a.GetLead(), idx, a.GetCategory()))
+	sum := Summary{ID: a.GetId(), Revision: a.GetRevision(), Title: a.GetTitle(), Lead: a.GetLead(),
+		Category: a.GetCategory(), Path: p, PublishedAt: published.UTC().Truncate(time.Second), Thumb: thumb, Author: author}
+	if updated.After(published) {
+		sum.UpdatedAt = updated.UTC().Truncate(time.Second)
+	}
+	if og.Image != "" && strings.HasPrefix(og.Image, "/") {
+		og.Image = s.siteURL + og.Image
+	}
+	return &builtArticle{sum: sum, view: view, og: og}
+}
+
+// articleFile renders a built article's page within model m.
+func (r *Renderer) articleFile(m *model, b *builtArticle) (file, error) {
+	og := b.og
+	body, err := execute(r.pages.article, m.articlePage(b.view, b.sum, &og))
+	if err != nil {
+		return file{}, err
+	}
+	return file{path: b.sum.Path, body: body, ctype: htmlType}, nil
+}
+
+// publish renders one approved revision. Its steps are idempotent, so a
+// redelivery (after a crash or while waiting for a photo) redoes them safely.
+func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *eventsv1.Article) error {
+	if err := checkArticle(a); err != nil {
+		return bus.Permanent(err)
+	}
+	tid := env.GetTenant()
+	log := r.log.With("tenant", tid, "article", a.GetId(), "revision", a.GetRevision())
+	t, err := r.tenants.Get(ctx, tid)
+	if err != nil {
+		return fmt.Errorf("tenant of article %s: %w", a.GetId(), err) // may be on its way; retried
+	}
+	idx, err := r.cache.get(ctx, tid)
+	if err != nil {
+		return err
+	}
+	prev, had := idx[a.GetId()]
+	if had && prev.Revision > a.GetRevision() {
+		log.Info("skipping an approved revision older than the published one", "published", prev.Revision)
+		return nil
+	}
+
+	figures, og, thumb, err := r.figures(ctx, tid, a, log)
+	if err != nil {
+		return err
+	}
+	published := a.GetPublishedAt().AsTime()
+	switch {
+	case a.GetPublishedAt() != nil:
+	case had: // a new revision keeps the date readers first saw
+		published = prev.PublishedAt
+	case env.GetOccurredAt() != nil:
+		published = env.GetOccurredAt().AsTime()
+	default:
+		published = r.now()
+	}
+	updated := published
+	if had && env.GetOccurredAt() != nil {
+		updated = env.GetOccurredAt().AsTime()
+	}
+	s := site{t: t, siteURL: r.siteURL}
+	b := build(s, r.viewsURL, a, published, updated, figures, og, thumb)
+
+	next := idx.clone()
+	next[a.GetId()] = indexEntry{Summary: b.sum}
+	var old *Summary
+	if had {
+		old = &prev.Summary
+	}
+	now := r.now()
+	oldM, newM := newModel(s, idx, now), newModel(s, next, now)
+	page, err := r.articleFile(newM, b)
 	if err != nil {
 		return bus.Permanent(err)
 	}
-	if err := r.store.PutBytes(ctx, siteKey(tid, path), body, htmlType); err != nil {
-		return err
-	}
-	changed := []string{path}
-	if had && prev.Path != path && prev.Path != "" {
-		moved, err := execute(r.pages.notice, s.movedPage(a.GetTitle(), path))
+	files := []file{page}
+	if old != nil && old.Path != b.sum.Path {
+		moved, err := r.movedFile(newM, old.Path, a.GetTitle(), s.url(b.sum.Path), "")
 		if err != nil {
 			return bus.Permanent(err)
 		}
-		if err := r.store.PutBytes(ctx, siteKey(tid, prev.Path), moved, htmlType); err != nil {
-			return err
-		}
-		changed = append(changed, prev.Path)
+		files = append(files, moved)
 	}
+	lists, err := r.listFiles(oldM, newM, old, &b.sum)
+	if err != nil {
+		return bus.Permanent(err)
+	}
+	files = append(files, lists...)
 
-	sum := Summary{ID: a.GetId(), Revision: a.GetRevision(), Title: a.GetTitle(), Lead: a.GetLead(),
-		Category: a.GetCategory(), Path: path, PublishedAt: published.UTC(), Thumb: thumb}
 	var prevEntry *indexEntry
 	if had {
 		prevEntry = &prev
 	}
-	kvRev, err := putSummary(ctx, r.index, tid, sum, prevEntry)
+	kvRev, err := putSummary(ctx, r.index, tid, b.sum, prevEntry)
+	if err != nil {
+		r.cache.forget()
+		return err
+	}
+	next[a.GetId()] = indexEntry{Summary: b.sum, kvRevision: kvRev}
+	r.cache.wrote(tid, next, kvRev)
+
+	spliced, err := r.writeChange(ctx, tid, files, oldM, newM, old, &b.sum)
 	if err != nil {
 		return err
 	}
-	idx[a.GetId()] = indexEntry{Summary: sum, kvRevision: kvRev}
-
-	cats := []string{a.GetCategory()}
-	if had && prev.Category != a.GetCategory() {
-		cats = append(cats, prev.Category)
-	}
-	lists, err := r.writeLists(ctx, s, idx, cats)
-	if err != nil {
-		return err
-	}
-	changed = append(changed, lists...)
-
+	changed := paths(files)
+	changed = append(changed, spliced...)
 	err = r.bus.Publish(ctx, &eventsv1.Envelope{
 		Id:            fmt.Sprintf("%s.%s.%d.published", tid, a.GetId(), a.GetRevision()),
 		Type:          bus.TypeArticlePublished,
@@ -227,25 +274,40 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 		CorrelationId: a.GetId(),
 		Payload: &eventsv1.Envelope_ArticlePublished{ArticlePublished: &eventsv1.ArticlePublished{
 			ArticleId: a.GetId(), Revision: a.GetRevision(),
-			Path: path, Url: s.absolute(path), ChangedPaths: changed,
+			Path: b.sum.Path, Url: s.absolute(b.sum.Path), ChangedPaths: changed,
 			InitialViews: a.GetInitialViews(), Category: a.GetCategory(),
 		}},
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("article published", "url", s.absolute(path), "photos", fi)
+	log.Info("article published", "url", s.absolute(b.sum.Path), "pages", len(changed))
 	return nil
+}
+
+func paths(files []file) []string {
+	out := make([]string, 0, len(files))
+	for _, f := range files {
+		out = append(out, f.path)
+	}
+	return out
+}
+
+// writeChange writes files and splices the lists of the neighbouring
+// articles whose lists changed, returning the spliced paths.
+func (r *Renderer) writeChange(ctx context.Context, tid string, files []file, oldM, newM *model, old, cur *Summary) ([]string, error) {
+	if err := putAll(ctx, r.out, tid, files, nil); err != nil {
+		return nil, err
+	}
+	return r.spliceNeighbours(ctx, tid, oldM, newM, old, cur)
 }
 
 // figures reads the manifest of every photo of the article, in body order: a
 // figure for a resized photo, nil for one that failed (it is left out). A
 // photo without a manifest yet is still being resized: that is a transient
-// error, and the bus redelivers the article with a growing delay. thumb is
-// the smallest rendition of the first usable photo.
-func (r *Renderer) figures(ctx context.Context, tid string, a *eventsv1.Article, log *slog.Logger) ([]*figureView, string, error) {
-	var out []*figureView
-	thumb := ""
+// error, and the bus redelivers the article with a growing delay.
+func (r *Renderer) figures(ctx context.Context, tid string, a *eventsv1.Article, log *slog.Logger) ([]*figureView, openGraph, string, error) {
+	var manifests []*eventsv1.MediaManifest
 	for _, b := range a.GetBody() {
 		img := b.GetImage()
 		if img == nil {
@@ -253,14 +315,40 @@ func (r *Renderer) figures(ctx context.Context, tid string, a *eventsv1.Article,
 		}
 		e, err := r.media.Get(ctx, tid+"."+img.GetMediaId())
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil, "", fmt.Errorf("waiting for photo %s", img.GetMediaId())
+			return nil, openGraph{}, "", fmt.Errorf("waiting for photo %s", img.GetMediaId())
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("reading manifest of photo %s: %w", img.GetMediaId(), err)
+			return nil, openGraph{}, "", fmt.Errorf("reading manifest of photo %s: %w", img.GetMediaId(), err)
 		}
 		var mf eventsv1.MediaManifest
 		if err := proto.Unmarshal(e.Value(), &mf); err != nil {
 			log.Error("leaving out a photo with an unreadable manifest", "media", img.GetMediaId(), "err", err)
+			manifests = append(manifests, nil)
+			continue
+		}
+		manifests = append(manifests, &mf)
+	}
+	figs, og, thumb := figuresOf(tid, a, manifests, log)
+	return figs, og, thumb, nil
+}
+
+// figuresOf builds the figures from the manifests (nil for an unreadable
+// one), in body order; og is the photo for social cards (the first photo's
+// 16:9 crop when image-resize made one), thumb the first photo's smallest
+// rendition.
+func figuresOf(tid string, a *eventsv1.Article, manifests []*eventsv1.MediaManifest, log *slog.Logger) ([]*figureView, openGraph, string) {
+	var out []*figureView
+	var og openGraph
+	thumb := ""
+	i := 0
+	for _, b := range a.GetBody() {
+		img := b.GetImage()
+		if img == nil {
+			continue
+		}
+		mf := manifests[i]
+		i++
+		if mf == nil {
 			out = append(out, nil)
 			continue
 		}
@@ -277,11 +365,12 @@ func (r *Renderer) figures(ctx context.Context, tid string, a *eventsv1.Article,
 		}
 		if thumb == "" {
 			thumb = small
+			og = socialImage(tid, img, mf.GetResized())
 		}
 		fig.Lazy = anyFigure(out) // the first photo is above the fold: load it at once
 		out = append(out, fig)
 	}
-	return out, thumb, nil
+	return out, og, thumb
 }
 
 func anyFigure(fs []*figureView) bool {
@@ -296,39 +385,81 @@ func anyFigure(fs []*figureView) bool {
 // maxSrcWidth is the widest rendition used as src, for browsers without srcset.
 const maxSrcWidth = 1024
 
+// renditionURL is where site serves a rendition, or "" when its key is not
+// one site serves (media/<tenant>/<media>/<name>).
+func renditionURL(tid, mediaID string, rd *eventsv1.Rendition) string {
+	dir, name := path.Split(rd.GetKey())
+	if dir != "media/"+tid+"/"+mediaID+"/" || !renditionName.MatchString(name) {
+		return ""
+	}
+	return "/" + tid + "/media/" + mediaID + "/" + name
+}
+
+// srcsetRendition: only plain-width JPEG and PNG renditions go in srcset;
+// other formats image-resize may add (WebP, crops) are ignored.
+func srcsetRendition(tid, mediaID string, rd *eventsv1.Rendition) bool {
+	if rd.GetWidth() <= 0 || rd.GetHeight() <= 0 {
+		return false
+	}
+	ext := map[string]string{"jpeg": "jpg", "png": "png"}[rd.GetFormat()]
+	if ext == "" {
+		return false
+	}
+	return rd.GetKey() == fmt.Sprintf("media/%s/%s/%d.%s", tid, mediaID, rd.GetWidth(), ext)
+}
+
 // figureOf builds a photo's figure from its renditions: srcset lists every
-// rendition stored where the conventions put it, src is the largest one up
-// to maxSrcWidth. It returns the smallest rendition's URL for thumbnails.
+// plain rendition, src is the largest one up to maxSrcWidth. It returns the
+// smallest rendition's URL for thumbnails.
 func figureOf(tid string, img *eventsv1.Image, res *eventsv1.MediaResized) (*figureView, string) {
 	var usable []*eventsv1.Rendition
 	for _, rd := range res.GetRenditions() {
-		if rd.GetWidth() > 0 && rd.GetKey() == fmt.Sprintf("media/%s/%s/%d.jpg", tid, img.GetMediaId(), rd.GetWidth()) {
-			usable = append(usable, rd) // only where site serves renditions from
+		if srcsetRendition(tid, img.GetMediaId(), rd) {
+			usable = append(usable, rd)
 		}
 	}
 	if len(usable) == 0 {
 		return nil, ""
 	}
 	slices.SortFunc(usable, func(a, b *eventsv1.Rendition) int { return cmp.Compare(a.GetWidth(), b.GetWidth()) })
-	url := func(rd *eventsv1.Rendition) string {
-		return fmt.Sprintf("/%s/media/%s/%d.jpg", tid, img.GetMediaId(), rd.GetWidth())
-	}
 	src := usable[0]
 	srcset := make([]string, 0, len(usable))
 	for _, rd := range usable {
 		if rd.GetWidth() <= maxSrcWidth {
 			src = rd
 		}
-		srcset = append(srcset, fmt.Sprintf("%s %dw", url(rd), rd.GetWidth()))
+		srcset = append(srcset, fmt.Sprintf("%s %dw", renditionURL(tid, img.GetMediaId(), rd), rd.GetWidth()))
 	}
 	return &figureView{
-		Src: url(src), Srcset: strings.Join(srcset, ", "), Width: src.GetWidth(), Height: src.GetHeight(),
+		Src: renditionURL(tid, img.GetMediaId(), src), Srcset: strings.Join(srcset, ", "), Width: src.GetWidth(), Height: src.GetHeight(),
 		Caption: strings.TrimSpace(img.GetCaption()), Credit: strings.TrimSpace(img.GetCredit()),
-	}, url(usable[0])
+	}, renditionURL(tid, img.GetMediaId(), usable[0])
 }
 
-// unpublish takes an article off its tenant's site: its page becomes a short
-// notice, it leaves the index and the lists.
+// socialImage is the photo for Open Graph and Twitter cards: the "jpeg-16x9"
+// crop when present (the widest), else the widest plain rendition up to 1600.
+func socialImage(tid string, img *eventsv1.Image, res *eventsv1.MediaResized) openGraph {
+	var best *eventsv1.Rendition
+	for _, rd := range res.GetRenditions() {
+		if rd.GetFormat() == "jpeg-16x9" && renditionURL(tid, img.GetMediaId(), rd) != "" && (best == nil || rd.GetWidth() > best.GetWidth()) {
+			best = rd
+		}
+	}
+	if best == nil {
+		for _, rd := range res.GetRenditions() {
+			if srcsetRendition(tid, img.GetMediaId(), rd) && rd.GetWidth() <= 1600 && (best == nil || rd.GetWidth() > best.GetWidth()) {
+				best = rd
+			}
+		}
+	}
+	if best == nil {
+		return openGraph{}
+	}
+	return openGraph{Image: renditionURL(tid, img.GetMediaId(), best), ImageWidth: best.GetWidth(), ImageHeight: best.GetHeight()}
+}
+
+// unpublish takes an article off its tenant's site in the form its reason
+// names (see takedown.go); it leaves the index, every list, feed and sitemap.
 func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.ArticleUnpublished) error {
 	if !articleIDPattern.MatchString(u.GetArticleId()) {
 		return bus.Permanent(fmt.Errorf("article id %q is not [a-z0-9]{1,64}", truncate(u.GetArticleId(), 70)))
@@ -338,7 +469,7 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 	if err != nil {
 		return fmt.Errorf("tenant of article %s: %w", u.GetArticleId(), err)
 	}
-	idx, err := loadIndex(ctx, r.index, tid)
+	idx, err := r.cache.get(ctx, tid)
 	if err != nil {
 		return err
 	}
@@ -352,123 +483,72 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 		return nil
 	}
 	s := site{t: t, siteURL: r.siteURL}
-	body, err := execute(r.pages.notice, s.removedPage(prev.Title, u.GetReason()))
+	next := idx.clone()
+	delete(next, prev.ID)
+	now := r.now()
+	oldM, newM := newModel(s, idx, now), newModel(s, next, now)
+	td := parseTakedown(u.GetReason())
+	gone, err := r.takedownFile(newM, prev.Summary, td)
 	if err != nil {
 		return bus.Permanent(err)
 	}
-	if err := r.store.PutBytes(ctx, siteKey(tid, prev.Path), body, htmlType); err != nil {
-		return err
+	lists, err := r.listFiles(oldM, newM, &prev.Summary, nil)
+	if err != nil {
+		return bus.Permanent(err)
 	}
+	files := append([]file{gone}, lists...)
+
 	err = r.index.Delete(ctx, indexKey(tid, prev.ID), jetstream.LastRevision(prev.kvRevision))
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		r.cache.forget()
 		return fmt.Errorf("%w: %s", errIndexConflict, indexKey(tid, prev.ID))
 	}
 	if err != nil {
 		return fmt.Errorf("removing %s from the index: %w", prev.ID, err)
 	}
-	delete(idx, prev.ID)
-	if _, err := r.writeLists(ctx, s, idx, []string{prev.Category}); err != nil {
+	r.cache.wrote(tid, next, r.cache.known+1)
+	spliced, err := r.writeChange(ctx, tid, files, oldM, newM, &prev.Summary, nil)
+	if err != nil {
 		return err
 	}
-	log.Info("article unpublished", "path", prev.Path)
+	if r.invalidate != nil {
+		r.invalidate(tid, append(paths(files), spliced...))
+	}
+	log.Info("article unpublished", "path", prev.Path, "form", td.form)
 	return nil
 }
 
-// writeLists rebuilds the home page and the named category pages from idx,
-// returning the paths written.
-func (r *Renderer) writeLists(ctx context.Context, s site, idx tenantIndex, categories []string) ([]string, error) {
-	type out struct {
-		path string
-		t    *template.Template
-		p    *page
-	}
-	pages := []out{{"index.html", r.pages.home, s.homePage(idx)}}
-	for _, c := range categories {
-		pages = append(pages, out{c + "/index.html", r.pages.category, s.categoryPage(idx, c)})
-	}
-	var paths []string
-	for _, o := range pages {
-		body, err := execute(o.t, o.p)
-		if err != nil {
-			return nil, err
+// takedownFile is what stands at an unpublished article's address.
+func (r *Renderer) takedownFile(m *model, a Summary, td takedown) (file, error) {
+	if td.form == formRedirect {
+		if target := m.s.redirectTarget(td.target); target != "" {
+			return r.movedFile(m, a.Path, a.Title, target, td.text)
 		}
-		if err := r.store.PutBytes(ctx, siteKey(s.t.ID, o.path), body, htmlType); err != nil {
-			return nil, err
-		}
-		paths = append(paths, o.path)
+		td.form = formNotice // a target site would not follow: say it was removed
 	}
-	return paths, nil
+	body, err := execute(r.pages.notice, m.removedPage(a.Title, td))
+	if err != nil {
+		return file{}, err
+	}
+	ctype := htmlType
+	if td.form == formGone {
+		ctype = statusType(htmlType, 410, "")
+	}
+	return file{path: a.Path, body: body, ctype: ctype}, nil
 }
 
-func siteKey(tid, path string) string { return "site/" + tid + "/" + path }
+// movedFile is a page at path that site answers with a 301 to target.
+func (r *Renderer) movedFile(m *model, at, title, target, reason string) (file, error) {
+	body, err := execute(r.pages.notice, m.movedPage(title, target, reason))
+	if err != nil {
+		return file{}, err
+	}
+	return file{path: at, body: body, ctype: statusType(htmlType, 301, target)}, nil
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// refreshInterval is how often tenant configurations are compared with the
-// ones the list pages were built with.
-const refreshInterval = 30 * time.Second
-
-// refreshSites rebuilds the home and category pages of every tenant whose
-// configuration differs from the one they were built with — every tenant the
-// first time, so /<tenant>/ and its menu's category pages work before any
-// article, and a new deploy's templates reach them.
-func (r *Renderer) refreshSites(ctx context.Context) error {
-	ts, err := r.tenants.All(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, t := range ts {
-		if err := r.refreshSite(ctx, t); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (r *Renderer) refreshSite(ctx context.Context, t *tenant.Tenant) error {
-	fp, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("fingerprinting tenant %s: %w", t.ID, err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.seen[t.ID] == string(fp) {
-		return nil
-	}
-	if err := tenant.ValidateID(t.ID); err != nil {
-		return err
-	}
-	idx, err := loadIndex(ctx, r.index, t.ID)
-	if err != nil {
-		return err
-	}
-	if _, err := r.writeLists(ctx, site{t: t, siteURL: r.siteURL}, idx, listCategories(t, idx)); err != nil {
-		return fmt.Errorf("building the pages of %s: %w", t.ID, err)
-	}
-	r.seen[t.ID] = string(fp)
-	r.log.Info("tenant pages built", "tenant", t.ID, "articles", len(idx))
-	return nil
-}
-
-// keepSitesCurrent runs refreshSites now and then every refreshInterval
-// until ctx ends.
-func (r *Renderer) keepSitesCurrent(ctx context.Context) {
-	tick := time.NewTicker(refreshInterval)
-	defer tick.Stop()
-	for {
-		if err := r.refreshSites(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("refreshing tenant pages; will retry", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

@@ -42,6 +42,7 @@ var hungyen = &tenant.Tenant{
 		{Slug: "hoat-dong-dang-bo-khoi", Name: "Hoạt động Đảng bộ khối"},
 		{Slug: "tin-tuc", Name: "Tin tức"},
 	},
+	Links: []tenant.Link{{Name: "Báo Hưng Yên", URL: "https://baohungyen.vn"}},
 }
 
 type harness struct {
@@ -290,26 +291,30 @@ func TestRenderPublishesAnApprovedArticle(t *testing.T) {
 		`<meta name="description" content="Ngày 19/4/2019, tại thành phố Hưng Yên, Hội nghị giao ban &lt;b&gt;cụm`,
 		`<link rel="canonical" href="`+testSiteURL+"/hungyen/"+path+`">`,
 		"Nhiệt liệt chào mừng 95 năm", "Đảng bộ Khối Cơ quan - Doanh nghiệp tỉnh Hưng Yên",
-		`<a href="/hungyen/hoat-dong-dang-bo-khoi/" class="on">Hoạt động Đảng bộ khối</a>`, `<a href="/hungyen/tin-tuc/">Tin tức</a>`,
+		`<a href="/hungyen/hoat-dong-dang-bo-khoi/" class="on" aria-current="page">Hoạt động Đảng bộ khối</a>`, `<a href="/hungyen/tin-tuc/">Tin tức</a>`,
 		`<a href="/hungyen/">Trang chủ</a> › <a href="/hungyen/hoat-dong-dang-bo-khoi/">Hoạt động Đảng bộ khối</a>`,
 		"<h1>Giao ban lần thứ IX &lt;script&gt;alert(1)&lt;/script&gt; tại Hưng Yên</h1>",
 		"Thứ Tư, 24/04/2019, 15:55",
-		`<span class="views" data-article="a1b2c3d4e5f6g7h8">Lượt xem: <b>…</b></span>`,
+		`<span class="views" hidden>Lượt xem: <b></b></span>`, "Cỡ chữ: <button", ">A−</button>", ">A</button>", ">A+</button>", `localStorage.setItem("bp-font"`,
+		`<meta property="og:type" content="article">`, `<meta property="og:image" content="`+testSiteURL+media+`1600.jpg">`,
+		`<meta name="twitter:card" content="summary_large_image">`, `<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle"`,
+		`"datePublished":"2019-04-24T15:55:40+07:00"`, `<link rel="alternate" type="application/rss+xml"`, "Website liên kết", `<a href="https://baohungyen.vn" rel="noopener">Báo Hưng Yên</a>`,
 		`<p class="lead">Ngày 19/4/2019, tại thành phố Hưng Yên, Hội nghị giao ban &lt;b&gt;cụm Đồng bằng Bắc Bộ&lt;/b&gt;.</p>`,
-		`<figure><img src="`+media+`1024.jpg" srcset="`+media+`320.jpg 320w, `+media+`640.jpg 640w, `+media+`1024.jpg 1024w, `+media+`1600.jpg 1600w" sizes="(max-width: 760px) 100vw, 760px" width="1024" height="682" alt="Các đại biểu dự Hội nghị">`,
+		`<figure><img src="`+media+`1024.jpg" srcset="`+media+`320.jpg 320w, `+media+`640.jpg 640w, `+media+`1024.jpg 1024w, `+media+`1600.jpg 1600w" sizes="(max-width: 800px) 100vw, 760px" width="1024" height="682" alt="Các đại biểu dự Hội nghị">`,
 		`<figcaption>Các đại biểu dự Hội nghị <span class="credit">Ảnh: Lam Hồng</span></figcaption></figure>`,
 		"<p>Tham dự Hội nghị gồm các đồng chí thường trực đảng ủy.</p>",
 		"<p>Đồng chí phát biểu &#34;đoàn kết&#34; &amp; &lt;i&gt;thống nhất&lt;/i&gt;.</p>",
-		`<p class="author">Phương Thúy</p>`,
+		`<p class="author"><a href="/hungyen/tac-gia/phuong-thuy/" rel="author">Phương Thúy</a></p>`,
 		`Theo: <a href="https://baonamdinh.vn" rel="noopener">baonamdinh.vn</a>`,
 		`"https://views.example.vn/v1/tenants/hungyen/views/a1b2c3d4e5f6g7h8"`,
 		`"https://views.example.vn/v1/tenants/hungyen/views?ids=a1b2c3d4e5f6g7h8"`,
 	)
 	mustNotContain(t, "article page", doc, "<script>alert", "<b>cụm", "<i>thống", broken, "Ảnh không dùng được",
 		`loading="lazy"`, "Các bài viết khác")
-	if n := strings.Count(doc, "<script"); n != 1 {
-		t.Errorf("article page has %d script elements, want the one inline script", n)
+	if n := strings.Count(doc, "<script"); n != 3 {
+		t.Errorf("article page has %d script elements, want JSON-LD, the font-size preference and the page script", n)
 	}
+	mustNotContain(t, "article page", doc, `src="http`, `href="http://`)
 
 	var sum Summary
 	e, err := h.index.Get(t.Context(), "hungyen.a1b2c3d4e5f6g7h8")
@@ -338,7 +343,9 @@ func TestRenderPublishesAnApprovedArticle(t *testing.T) {
 	ev = h.nextPublished()
 	secondPath := ev.GetArticlePublished().GetPath()
 	doc = h.page(secondPath)
-	mustContain(t, "second article", doc, "Thứ Hai, 22/07/2024, 10:00", "<h2>Các bài viết khác</h2>", `href="/hungyen/`+path+`"`)
+	mustContain(t, "second article", doc, "Thứ Hai, 22/07/2024, 10:00", "<h2>Tin liên quan</h2>", `href="/hungyen/`+path+`"`)
+	// The first article's page now lists the second under "Các bài viết khác".
+	mustContain(t, "first article", h.page(path), "<h2>Các bài viết khác</h2>", `href="/hungyen/`+secondPath+`"`)
 	mustNotContain(t, "second article", doc, "<figure", "Theo:", `class="author"`)
 	home = h.page("index.html")
 	if strings.Index(home, secondPath) > strings.Index(home, path) {
@@ -356,6 +363,9 @@ func TestRenderPublishesAnApprovedArticle(t *testing.T) {
 		t.Fatalf("revision 2 published as %v", ev.GetArticlePublished())
 	}
 	mustContain(t, "old address", h.page(path), `<meta http-equiv="refresh" content="0; url=/hungyen/`+newPath+`">`)
+	if info, err := h.store.Stat(t.Context(), "site/hungyen/"+path); err != nil || !strings.Contains(info.ContentType, "x-status=301") {
+		t.Errorf("old address type %q (%v), want a 301 for site", info.ContentType, err)
+	}
 	mustContain(t, "revised article", h.page(newPath), "<h1>Giao ban lần thứ IX tại tỉnh Hưng Yên</h1>", "Thứ Tư, 24/04/2019, 15:55")
 
 	// A late redelivery of revision 1 is skipped.

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
@@ -44,37 +48,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err := store.EnsureBucket(ctx); err != nil {
 		return err
 	}
-	tenantsKV, err := b.KV(ctx, bus.BucketTenants)
+	r, err := newRenderer(ctx, b, s3Output{store}, cfg, log)
 	if err != nil {
 		return err
 	}
-	mediaKV, err := b.KV(ctx, bus.BucketMedia)
-	if err != nil {
-		return err
-	}
-	indexKV, err := b.KV(ctx, bus.BucketRenderIndex)
-	if err != nil {
-		return err
-	}
-	tenants := tenant.NewStore(tenantsKV)
-	if err := tenants.Watch(ctx); err != nil {
-		return err
-	}
-	defer tenants.Stop()
-
-	pages, err := parseTemplates()
-	if err != nil {
-		return err
-	}
-	r := &Renderer{
-		store: store, media: mediaKV, index: indexKV, tenants: tenants, bus: b, pages: pages,
-		siteURL: cfg.SiteURL, viewsURL: cfg.ViewsURL, log: log, seen: map[string]string{},
-	}
+	defer r.tenants.Stop()
 
 	srv, err := httpx.Start(httpx.Options{
-		Addr:   cfg.HTTPAddr,
-		Ready:  map[string]func(context.Context) error{"nats": b.Ready, "s3": store.Ready},
-		Logger: log,
+		Addr:    cfg.HTTPAddr,
+		Handler: rebuildAPI(r, b.JetStream(), ctx),
+		Ready:   map[string]func(context.Context) error{"nats": b.Ready, "s3": store.Ready},
+		Logger:  log,
 	})
 	if err != nil {
 		return err
@@ -104,4 +88,48 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	refreshing.Wait()
 	err = errors.Join(err, sub.Stop(sctx))
 	return err
+}
+
+// invalidator publishes "site.invalidate.<tenant>" on core NATS: every site
+// replica listening drops those paths from its cache. A replica that misses
+// it (disconnected) drops its whole cache when it reconnects.
+func invalidator(b *bus.Bus, log interface {
+	Warn(msg string, args ...any)
+}) func(tid string, paths []string) {
+	return func(tid string, paths []string) {
+		if err := b.Conn().Publish(bus.SubjectSiteInvalidate+"."+tid, []byte(strings.Join(paths, "\n"))); err != nil {
+			log.Warn("announcing changed pages to site", "tenant", tid, "err", err)
+		}
+	}
+}
+
+// rebuildAPI serves POST /v1/tenants/{tenant}/rebuild on render's internal
+// port (not exposed to readers): a full rebuild of the tenant, answered with
+// its figures when done.
+func rebuildAPI(r *Renderer, js jetstream.JetStream, base context.Context) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/tenants/{tenant}/rebuild", func(w http.ResponseWriter, req *http.Request) {
+		tid := req.PathValue("tenant")
+		if err := tenant.ValidateID(tid); err != nil {
+			httpx.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		// The rebuild outlives a client that hangs up, not the service.
+		ctx := context.WithoutCancel(req.Context())
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(base, cancel)
+		defer stop()
+		st, err := r.rebuildTenant(ctx, js, tid, nil)
+		switch {
+		case errors.Is(err, tenant.ErrNotFound):
+			httpx.Error(w, http.StatusNotFound, err.Error())
+		case err != nil:
+			httpx.Error(w, http.StatusServiceUnavailable, err.Error())
+		default:
+			httpx.JSON(w, http.StatusOK, map[string]any{"tenant": tid, "articles": st.Articles, "taken_down": st.Removed,
+				"files": st.Files, "index_writes": st.IndexWrites, "index_deletes": st.IndexDeletes, "seconds": st.Elapsed.Seconds()})
+		}
+	})
+	return mux
 }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -42,6 +43,9 @@ const (
 	cacheNever     = "no-store"
 )
 
+// robotsKey marks the platform's own /robots.txt (tenants' hosts get theirs from render).
+const robotsKey = "robots.txt"
+
 // maxPathLen bounds request paths; render's longest is well under it.
 const maxPathLen = 512
 
@@ -49,14 +53,18 @@ var (
 	// segmentPattern is every character render and image-resize use in a path.
 	segmentPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	mediaIDPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	widthPattern   = regexp.MustCompile(`^[1-9][0-9]{0,4}\.jpg$`)
+	// renditionPattern: "<width>.jpg" and the other renditions image-resize
+	// may add ("1200-16x9.jpg", "640.webp"); "original" never matches.
+	renditionPattern = regexp.MustCompile(`^[1-9][0-9]{0,4}(-16x9|x[1-9][0-9]{0,4})?\.(jpg|png|webp)$`)
 )
 
 // Site serves tenants' pages and photo renditions from S3.
 type Site struct {
 	store   objectStore
 	tenants tenantSource
-	pages   *pageTemplates
+	// cache holds what S3 answered; nil disables it.
+	cache *pageCache
+	pages *pageTemplates
 	// s3Timeout bounds the wait for S3's first answer.
 	s3Timeout time.Duration
 	log       *slog.Logger
@@ -74,7 +82,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		s.errorPage(w, r, http.StatusMethodNotAllowed, "/")
+		s.errorPage(w, r, http.StatusMethodNotAllowed, target{home: "/"})
 		return
 	}
 	t, redirect, status := s.resolve(r)
@@ -85,12 +93,16 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Cache-Control", cachePage)
 		http.Redirect(w, r, redirect, http.StatusMovedPermanently)
+	case status == http.StatusOK && t.key == robotsKey:
+		w.Header().Set("Cache-Control", cachePage)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "User-agent: *\nAllow: /\n")
 	case status == http.StatusOK && t.tenant == "":
 		s.tenantList(w, r)
 	case status == http.StatusOK:
 		s.serveObject(w, r, t)
 	default:
-		s.errorPage(w, r, status, t.home)
+		s.errorPage(w, r, status, t)
 	}
 }
 
@@ -130,6 +142,9 @@ func (s *Site) resolve(r *http.Request) (t target, redirect string, status int) 
 		}
 	case p == "/":
 		return t, "", http.StatusOK // the list of tenants
+	case p == "/robots.txt":
+		t.key = robotsKey
+		return t, "", http.StatusOK
 	default:
 		if err := tenant.ValidateID(segs[0]); err != nil {
 			return t, "", http.StatusBadRequest
@@ -149,7 +164,7 @@ func (s *Site) resolve(r *http.Request) (t target, redirect string, status int) 
 
 	if segs[0] == "media" {
 		// Only renditions: media/<id>/original and anything else stays private.
-		if len(segs) != 3 || !mediaIDPattern.MatchString(segs[1]) || !widthPattern.MatchString(segs[2]) {
+		if len(segs) != 3 || !mediaIDPattern.MatchString(segs[1]) || !renditionPattern.MatchString(segs[2]) {
 			return t, "", http.StatusNotFound
 		}
 		t.key, t.media = "media/"+t.tenant+"/"+segs[1]+"/"+segs[2], true
@@ -190,41 +205,93 @@ func (s *Site) hostTenant(ctx context.Context, hostport string) string {
 	return ""
 }
 
-func (s *Site) serveObject(w http.ResponseWriter, r *http.Request, t target) {
-	// Bound the wait for S3's first answer only; a slow reader may take
-	// longer to download the body.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	timer := time.AfterFunc(s.s3Timeout, cancel)
-	var (
-		body io.ReadCloser
-		info blob.Info
-		err  error
-	)
-	if r.Method == http.MethodHead {
-		info, err = s.store.Stat(ctx, t.key)
-	} else {
-		body, info, err = s.store.Get(ctx, t.key)
+// fetch reads an object through the cache: fresh entries are served from
+// memory; otherwise S3 is asked, and when it cannot answer a stale entry is
+// served rather than an error. A nil entry with a nil error means the object
+// is too large to cache: body is then the open S3 object, for streaming.
+func (s *Site) fetch(r *http.Request, key string) (e *cached, body io.ReadCloser, err error) {
+	e, fresh := s.cache.get(key)
+	if fresh {
+		return e, nil, nil
 	}
+	// Bound the wait for S3's first answer only; a slow reader may take
+	// longer to download a large body.
+	ctx, cancel := context.WithCancel(r.Context())
+	timer := time.AfterFunc(s.s3Timeout, cancel)
+	rc, info, err := s.store.Get(ctx, key)
 	timedOut := !timer.Stop()
 	if err != nil {
-		switch {
-		case errors.Is(err, blob.ErrNotFound):
-			s.errorPage(w, r, http.StatusNotFound, t.home)
-		case r.Context().Err() != nil: // the reader left
-		default:
-			s.log.Warn("reading from s3", "key", t.key, "timed_out", timedOut, "err", err)
-			s.errorPage(w, r, http.StatusServiceUnavailable, t.home)
+		cancel()
+		if errors.Is(err, blob.ErrNotFound) {
+			s.cache.put(key, &cached{missing: true})
+			return &cached{missing: true}, nil, nil
+		}
+		if e != nil && r.Context().Err() == nil {
+			s.log.Warn("s3 unavailable; serving the cached copy", "key", key, "timed_out", timedOut, "err", err)
+			return e, nil, nil
+		}
+		if r.Context().Err() == nil {
+			s.log.Warn("reading from s3", "key", key, "timed_out", timedOut, "err", err)
+		}
+		return nil, nil, err
+	}
+	if info.Size > maxCachedObject {
+		return nil, closeFunc{rc, cancel}, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(rc, maxCachedObject+1))
+	rc.Close()
+	cancel()
+	if err != nil {
+		if e != nil {
+			return e, nil, nil
+		}
+		return nil, nil, err
+	}
+	ne := &cached{body: b, info: info}
+	if compressible(contentType(info.ContentType, key)) && len(b) > 256 {
+		ne.gz = gzipped(b)
+	}
+	s.cache.put(key, ne)
+	return ne, nil, nil
+}
+
+// closeFunc closes the object and releases its context.
+type closeFunc struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c closeFunc) Close() error { err := c.ReadCloser.Close(); c.cancel(); return err }
+
+func (s *Site) serveObject(w http.ResponseWriter, r *http.Request, t target) {
+	e, stream, err := s.fetch(r, t.key)
+	switch {
+	case err != nil:
+		if r.Context().Err() == nil {
+			s.errorPage(w, r, http.StatusServiceUnavailable, t)
 		}
 		return
-	}
-	if body != nil {
-		defer body.Close()
+	case stream != nil:
+		defer stream.Close()
+	case e.missing:
+		s.errorPage(w, r, http.StatusNotFound, t)
+		return
 	}
 
+	var info blob.Info
+	if e != nil {
+		info = e.info
+	} else {
+		info = s.streamInfo(r, t.key)
+	}
 	h := w.Header()
-	ctype := contentType(info.ContentType, t.key)
-	compress := compressible(ctype)
+	ctype, status, location := pageStatus(contentType(info.ContentType, t.key))
+	if status == http.StatusMovedPermanently {
+		h.Set("Cache-Control", cachePage)
+		http.Redirect(w, r, location, status)
+		return
+	}
+	compress := compressible(ctype) && (e == nil || e.gz != nil)
 	etag := `"` + strings.Trim(info.ETag, `"`) + `"`
 	if compress {
 		h.Set("Vary", "Accept-Encoding")
@@ -243,36 +310,87 @@ func (s *Site) serveObject(w http.ResponseWriter, r *http.Request, t target) {
 	if !info.LastModified.IsZero() {
 		h.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
 	}
-	if notModified(r, etag, info.LastModified) {
+	if status == http.StatusOK && notModified(r, etag, info.LastModified) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Type", ctype)
+	if e != nil {
+		body := e.body
+		if compress {
+			body = e.gz
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+		return
+	}
 	if !compress {
 		h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
-		w.WriteHeader(http.StatusOK)
-		if body != nil {
-			if _, err := io.Copy(w, body); err != nil && r.Context().Err() == nil {
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			if _, err := io.Copy(w, stream); err != nil && r.Context().Err() == nil {
 				s.log.Warn("sending object", "key", t.key, "err", err)
 			}
 		}
 		return
 	}
 	h.Set("Content-Encoding", "gzip")
-	w.WriteHeader(http.StatusOK)
-	if body == nil { // HEAD
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
 		return
 	}
 	gz := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(gz)
 	gz.Reset(w)
-	if _, err := io.Copy(gz, body); err != nil {
+	if _, err := io.Copy(gz, stream); err != nil {
 		if r.Context().Err() == nil {
 			s.log.Warn("sending object", "key", t.key, "err", err)
 		}
 		return
 	}
 	_ = gz.Close()
+}
+
+// streamInfo describes a large object being streamed.
+func (s *Site) streamInfo(r *http.Request, key string) blob.Info {
+	info, err := s.store.Stat(r.Context(), key)
+	if err != nil {
+		return blob.Info{}
+	}
+	return info
+}
+
+// pageStatus reads the status render asks for in a page's Content-Type
+// (x-status=410, or 301 with x-location; see render's takedown.go) and
+// returns the type without those parameters.
+func pageStatus(ctype string) (clean string, status int, location string) {
+	if !strings.Contains(ctype, "x-status") {
+		return ctype, http.StatusOK, ""
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return ctype, http.StatusOK, ""
+	}
+	status = http.StatusOK
+	switch params["x-status"] {
+	case "410":
+		status = http.StatusGone
+	case "301":
+		loc := params["x-location"]
+		u, err := url.Parse(loc)
+		local := strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && err == nil && u.Host == ""
+		remote := err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+		if local || remote {
+			status, location = http.StatusMovedPermanently, loc
+		}
+	}
+	delete(params, "x-status")
+	delete(params, "x-location")
+	return mime.FormatMediaType(mt, params), status, location
 }
 
 // notModified applies If-None-Match, else If-Modified-Since (RFC 9110 §13.2.2).
@@ -314,8 +432,9 @@ func contentType(stored, key string) string {
 }
 
 func compressible(ctype string) bool {
-	return strings.HasPrefix(ctype, "text/") || strings.HasPrefix(ctype, "application/json") ||
-		strings.HasPrefix(ctype, "application/xml") || strings.HasPrefix(ctype, "image/svg+xml")
+	mt, _, _ := strings.Cut(ctype, ";")
+	return strings.HasPrefix(mt, "text/") || strings.HasPrefix(mt, "application/json") ||
+		mt == "application/xml" || strings.HasSuffix(mt, "+xml")
 }
 
 // acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip, or "*", with
@@ -379,7 +498,7 @@ func (s *Site) tenantList(w http.ResponseWriter, r *http.Request) {
 	all, err := s.tenants.All(r.Context())
 	if err != nil {
 		s.log.Warn("listing tenants", "err", err)
-		s.errorPage(w, r, http.StatusServiceUnavailable, "/")
+		s.errorPage(w, r, http.StatusServiceUnavailable, target{home: "/"})
 		return
 	}
 	slices.SortFunc(all, func(a, b *tenant.Tenant) int { return strings.Compare(a.Name, b.Name) })
@@ -392,15 +511,22 @@ func (s *Site) tenantList(w http.ResponseWriter, r *http.Request) {
 	writeHTML(w, r, http.StatusOK, cachePage, body)
 }
 
-func (s *Site) errorPage(w http.ResponseWriter, r *http.Request, status int, home string) {
+func (s *Site) errorPage(w http.ResponseWriter, r *http.Request, status int, t target) {
 	cache := cacheNever
 	if status == http.StatusNotFound {
 		cache = cacheNotFound
+		// The tenant's own 404 page (render's 404.html), with its menu and latest articles.
+		if t.tenant != "" {
+			if e, _, err := s.fetch(r, "site/"+t.tenant+"/404.html"); err == nil && e != nil && !e.missing {
+				writeHTML(w, r, status, cache, e.body)
+				return
+			}
+		}
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	body, err := s.pages.errorPage(status, home)
+	body, err := s.pages.errorPage(status, t.home)
 	if err != nil {
 		s.log.Error("rendering an error page", "err", err)
 		http.Error(w, http.StatusText(status), status)

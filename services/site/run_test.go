@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
+
+	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/localstack"
 	"github.com/blocpress/blocpress/libs/tenant"
@@ -67,6 +70,37 @@ func TestRun(t *testing.T) {
 		t.Errorf("tenant list: %s", r.body)
 	}
 	get(t, "GET", base+"/healthz").expect(t, 200)
+
+	// The cache is invalidated by article.published (from JetStream) and by
+	// site.invalidate (core NATS), on every replica.
+	store, err := blob.New(s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := get(t, "GET", base+"/hungyen/tin-tuc/"); r.body != "<p>Tin tức</p>" {
+		t.Fatalf("category page %q", r.body)
+	}
+	if err := store.PutBytes(t.Context(), "site/hungyen/tin-tuc/index.html", []byte("<p>Tin 2</p>"), "text/html; charset=utf-8"); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Publish(t.Context(), &eventsv1.Envelope{Id: "hungyen.x.1.published", Type: bus.TypeArticlePublished, Tenant: "hungyen",
+		Payload: &eventsv1.Envelope_ArticlePublished{ArticlePublished: &eventsv1.ArticlePublished{
+			ArticleId: "x", Revision: 1, Path: "bai-viet/x.html", ChangedPaths: []string{"bai-viet/x.html", "tin-tuc/index.html"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "article.published to invalidate the page", func() bool {
+		return get(t, "GET", base+"/hungyen/tin-tuc/").body == "<p>Tin 2</p>"
+	})
+	if err := store.PutBytes(t.Context(), "site/hungyen/tin-tuc/index.html", []byte("<p>Tin 3</p>"), "text/html; charset=utf-8"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Conn().Publish(bus.SubjectSiteInvalidate+".hungyen", []byte("*")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "site.invalidate to invalidate the page", func() bool {
+		return get(t, "GET", base+"/hungyen/tin-tuc/").body == "<p>Tin 3</p>"
+	})
 }
 
 func tryGet(url string) int {
