@@ -64,6 +64,12 @@ bench: deps ## Go benchmarks of every module
 bench-images: deps ## image-resize against Debian's vipsthumbnail on real wallpapers (see services/image-resize/bench)
 	services/image-resize/bench/run.sh
 
+bench-render: deps ## a 10,000-article tenant rendered by blocpress and by Hugo (see services/render/bench)
+	services/render/bench/run.sh
+
+check-pages: deps build ## W3C validator, axe-core, Lighthouse and screenshots on the demo site (see services/render/check)
+	services/render/check/run.sh
+
 bench-views: deps ## view-counter beacons (wrk) against redis-benchmark INCR (see services/view-counter/bench)
 	services/view-counter/bench/run.sh
 
@@ -84,4 +90,4 @@ lint: $(BIN)/buf ## gofmt, go vet, buf lint, and buf breaking against main
 clean: ## remove built binaries (keeps ./data)
 	rm -f $(addprefix $(BIN)/,$(SERVICES) blocpress-local blocpress-dlq)
 
-.PHONY: help deps redis chromium build run test bench bench-images bench-views generate check-generated lint clean
+.PHONY: help deps redis chromium build run test bench bench-images bench-render check-pages bench-views generate check-generated lint clean

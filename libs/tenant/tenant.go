@@ -53,9 +53,12 @@ type Tenant struct {
 	// Hosts are the host names that serve this tenant at "/" (site).
 	Hosts      []string   `json:"hosts,omitempty"`
 	Categories []Category `json:"categories"`
-	// Blocklist are terms that get an article rejected by moderation.
+	// Blocklist are terms that get an article rejected by moderation: the
+	// short form of Moderation.Blocklist entries of severity "reject".
 	Blocklist []string `json:"blocklist,omitempty"`
 	Links     []Link   `json:"links,omitempty"`
+	// Moderation are the moderation rules; nil keeps the defaults.
+	Moderation *Moderation `json:"moderation,omitempty"`
 }
 
 // Category returns the category with the given slug.
@@ -88,6 +91,12 @@ func (t *Tenant) Validate() error {
 		if c.Name == "" {
 			return fmt.Errorf("categories[%d].name is required", i)
 		}
+	}
+	if len(t.Blocklist) > MaxBlockedTerms {
+		return fmt.Errorf("blocklist must have at most %d terms", MaxBlockedTerms)
+	}
+	if t.Moderation != nil {
+		return t.Moderation.validate()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,12 +13,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/tenant"
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
+	"github.com/blocpress/blocpress/services/image-resize/internal/photo"
 )
 
 // mediaIDPattern is a hex SHA-256, the only media id ingest makes; it goes
@@ -33,29 +36,42 @@ func (e *tooLargeError) Error() string {
 }
 
 // resizer handles media.uploaded: it stores the renditions of a photo, its
-// manifest in the media bucket, and announces media.resized or media.failed.
+// manifest in the media bucket and manifest.json beside the renditions, and
+// announces media.resized or media.failed.
 type resizer struct {
 	blobs     *blob.Store
 	manifests jetstream.KeyValue
 	bus       *bus.Bus
-	limits    imageLimits
+	options   photo.Options
 	maxBytes  int64
+	// budget bounds the working memory of the photos in hand, in 4-byte
+	// pixels (see Config.PixelBudget).
+	budget     *semaphore.Weighted
+	budgetSize int64
 	// timeout bounds the storage and bus calls of one message, so a stuck
 	// dependency turns into a retry before JetStream redelivers on its own.
 	timeout  time.Duration
 	log      *slog.Logger
 	outcomes *prometheus.CounterVec
+	seconds  prometheus.Histogram
 }
 
-func newOutcomeCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
+func newMetrics(reg prometheus.Registerer) (*prometheus.CounterVec, prometheus.Histogram, error) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "image_resize_photos_total",
 		Help: "Photos handled, by outcome: resized, or failed (unusable photo, editor told why).",
 	}, []string{"outcome"})
-	if err := reg.Register(c); err != nil {
-		return nil, fmt.Errorf("registering metrics: %w", err)
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "image_resize_render_seconds",
+		Help:    "Time to decode a photo and make all its renditions, without storage.",
+		Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+	})
+	for _, m := range []prometheus.Collector{c, h} {
+		if err := reg.Register(m); err != nil {
+			return nil, nil, fmt.Errorf("registering metrics: %w", err)
+		}
 	}
-	return c, nil
+	return c, h, nil
 }
 
 // handle is the bus.Handler for bus.ConsumerImageResize.
@@ -92,29 +108,69 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 		return err
 	}
 
+	// The header decides, before anything is decoded or allocated for
+	// pixels: the type from the bytes, the pixel limit.
+	hdr, err := photo.Inspect(data)
+	if err == nil {
+		err = photo.CheckLimits(hdr, r.options.MaxPixels)
+	}
+	if u, ok := errors.AsType[*photo.Unusable](err); ok {
+		return r.fail(ctx, log, tenantID, mediaID, u.Reason)
+	}
+	opts := r.options
+	focalSource := "centre"
+	if opts.DefaultCrop == photo.CropSmart {
+		focalSource = "smart"
+	}
+	if len(opts.CropWidths) > 0 {
+		fp, err := r.readFocal(ctx, tenantID, mediaID)
+		if err != nil {
+			return err
+		}
+		if fp != nil {
+			opts.Focal, focalSource = fp, "editor"
+		}
+	}
+
+	weight := min(max(photo.WorkingBytes(hdr, opts)/4, 1), r.budgetSize)
+	if err := r.budget.Acquire(ctx, weight); err != nil {
+		return fmt.Errorf("waiting for memory budget: %w", err)
+	}
 	start := time.Now()
-	width, height, renditions, err := renderRenditions(data, r.limits)
-	if u, ok := errors.AsType[*unusableError](err); ok {
-		return r.fail(ctx, log, tenantID, mediaID, u.reason)
+	res, err := photo.Render(data, opts)
+	r.budget.Release(weight)
+	r.seconds.Observe(time.Since(start).Seconds())
+	if u, ok := errors.AsType[*photo.Unusable](err); ok {
+		return r.fail(ctx, log, tenantID, mediaID, u.Reason)
 	}
 	if err != nil {
 		return err
 	}
-	log.Debug("rendered", "width", width, "height", height, "renditions", len(renditions), "took", time.Since(start))
+	log.Debug("rendered", "width", res.Width, "height", res.Height, "scale", res.Scale,
+		"renditions", len(res.Renditions), "took", time.Since(start))
 
 	resized := &eventsv1.MediaResized{
 		MediaId:        mediaID,
-		OriginalWidth:  int32(width),
-		OriginalHeight: int32(height),
+		OriginalWidth:  int32(res.Width),
+		OriginalHeight: int32(res.Height),
 	}
-	for _, rd := range renditions {
-		k := renditionKey(tenantID, mediaID, rd.width)
-		if err := r.blobs.PutBytes(ctx, k, rd.jpeg, "image/jpeg"); err != nil {
+	for _, rd := range res.Renditions {
+		k, ctype := renditionObject(tenantID, mediaID, rd)
+		if err := r.blobs.PutBytes(ctx, k, rd.Data, ctype); err != nil {
 			return err
 		}
-		resized.Renditions = append(resized.Renditions, &eventsv1.Rendition{
-			Width: int32(rd.width), Height: int32(rd.height), Bytes: int64(len(rd.jpeg)), Key: k, Format: "jpeg",
-		})
+		if rd.Kind == photo.KindPlain {
+			resized.Renditions = append(resized.Renditions, &eventsv1.Rendition{
+				Width: int32(rd.Width), Height: int32(rd.Height), Bytes: int64(len(rd.Data)), Key: k, Format: rd.Format,
+			})
+		}
+	}
+	side, err := json.MarshalIndent(makeSidecar(tenantID, mediaID, int64(len(data)), res, focalSource), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest.json: %w", err)
+	}
+	if err := r.blobs.PutBytes(ctx, sidecarKey(tenantID, mediaID), side, "application/json"); err != nil {
+		return err
 	}
 	if err := r.putManifest(ctx, tenantID, &eventsv1.MediaManifest{MediaId: mediaID, Resized: resized}); err != nil {
 		return err
@@ -129,8 +185,26 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 		return err
 	}
 	r.outcomes.WithLabelValues("resized").Inc()
-	log.Info("photo resized", "width", width, "height", height, "renditions", len(renditions))
+	log.Info("photo resized", "width", res.Width, "height", res.Height, "renditions", len(res.Renditions))
 	return nil
+}
+
+// readFocal reads the editor's focal point, if one was set. A malformed one
+// is logged and ignored: the crop falls back to the default.
+func (r *resizer) readFocal(ctx context.Context, tenantID, mediaID string) (*photo.Point, error) {
+	b, err := r.blobs.GetBytes(ctx, focalKey(tenantID, mediaID), 4096)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := parseFocal(b)
+	if err != nil {
+		r.log.Warn("ignoring focal point", "tenant", tenantID, "media", mediaID, "err", err)
+		return nil, nil
+	}
+	return p, nil
 }
 
 // fail records that a photo is unusable and tells whoever waits for it; the

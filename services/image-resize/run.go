@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/config"
@@ -59,19 +61,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	}
 
 	reg := httpx.NewRegistry()
-	outcomes, err := newOutcomeCounter(reg)
+	outcomes, seconds, err := newMetrics(reg)
 	if err != nil {
 		return err
 	}
 	r := &resizer{
-		blobs:     blobs,
-		manifests: manifests,
-		bus:       b,
-		limits:    imageLimits{maxPixels: cfg.MaxPixels, widths: cfg.Widths, quality: cfg.JPEGQuality},
-		maxBytes:  cfg.MaxBytes,
-		timeout:   bus.Consumers[bus.ConsumerImageResize].AckWait * 3 / 4,
-		log:       log,
-		outcomes:  outcomes,
+		blobs:      blobs,
+		manifests:  manifests,
+		bus:        b,
+		options:    cfg.photoOptions(),
+		maxBytes:   cfg.MaxBytes,
+		budget:     semaphore.NewWeighted(cfg.PixelBudget),
+		budgetSize: cfg.PixelBudget,
+		timeout:    bus.Consumers[bus.ConsumerImageResize].AckWait * 3 / 4,
+		log:        log,
+		outcomes:   outcomes,
+		seconds:    seconds,
 	}
 
 	srv, err := httpx.Start(httpx.Options{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/httpx"
@@ -42,9 +43,9 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /v1/admin/tenants/{tenant}", s.admin(s.handleGetTenant))
 	mux.HandleFunc("POST /v1/admin/tenants/{tenant}/keys", s.admin(s.handleCreateKey))
 
-	mux.HandleFunc("POST /v1/tenants/{tenant}/media", s.tenantAPI(s.handleUploadMedia))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/media", s.tenantAPI(submitter(s.handleUploadMedia)))
 	mux.HandleFunc("GET /v1/tenants/{tenant}/media/{id}", s.tenantAPI(s.handleGetMedia))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/articles", s.tenantAPI(s.handleCreateArticle))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/articles", s.tenantAPI(submitter(s.handleCreateArticle)))
 	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}", s.tenantAPI(s.handleGetArticle))
 	return mux
 }
@@ -76,7 +77,7 @@ func (s *service) tenantAPI(h func(http.ResponseWriter, *http.Request, *caller))
 			return
 		}
 		rec, err := s.lookupKey(r.Context(), key)
-		if errors.Is(err, errUnknownKey) {
+		if errors.Is(err, apikey.ErrUnknown) {
 			unauthorized(w, "the API key is not valid")
 			return
 		}
@@ -97,7 +98,21 @@ func (s *service) tenantAPI(h func(http.ResponseWriter, *http.Request, *caller))
 			s.unavailable(w, r, "reading the tenant", err)
 			return
 		}
-		h(w, r, &caller{tenant: t, role: rec.Role, keyID: keyHash(key)[:12]})
+		h(w, r, &caller{tenant: t, role: rec.Role, keyID: apikey.ID(key)})
+	}
+}
+
+// submitter guards the routes that submit content: editor and admin keys
+// only. A reviewer key decides on held articles at moderation's review desk
+// and may read statuses here, but submits nothing, so that nobody approves
+// an article they wrote with the same key.
+func submitter(h func(http.ResponseWriter, *http.Request, *caller)) func(http.ResponseWriter, *http.Request, *caller) {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) {
+		if c.role == apikey.RoleReviewer {
+			httpx.Error(w, http.StatusForbidden, "a reviewer key cannot submit photos or articles; use an editor key")
+			return
+		}
+		h(w, r, c)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
 
+	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/blob"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/httpx"
@@ -332,7 +333,7 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	req.normalize()
-	if f := req.importFields(); len(f) > 0 && c.role != roleAdmin {
+	if f := req.importFields(); len(f) > 0 && c.role != apikey.RoleAdmin {
 		httpx.Error(w, http.StatusForbidden,
 			strings.Join(f, " and ")+" may only be set by an admin key, for importing published articles; an editor key must leave them out")
 		return
@@ -356,7 +357,7 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 	now := time.Now().UTC()
 	id := newArticleID(now)
 	if idemKey != "" {
-		ikey := c.tenant.ID + "." + keyHash(idemKey)
+		ikey := c.tenant.ID + "." + apikey.Hash(idemKey) // a hex SHA-256, like an API key's bucket key
 		if _, err := s.idempotency.Create(r.Context(), ikey, []byte(id)); errors.Is(err, jetstream.ErrKeyExists) {
 			e, err := s.idempotency.Get(r.Context(), ikey)
 			if err != nil {

@@ -21,6 +21,7 @@ import (
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/testkit"
 )
@@ -132,7 +133,7 @@ func TestAPI(t *testing.T) {
 			t.Errorf("key %+v", k)
 		}
 		// Only the hash is stored.
-		e, err := s.kv(t, bus.BucketAPIKeys).Get(context.Background(), keyHash(k.Key))
+		e, err := s.kv(t, bus.BucketAPIKeys).Get(context.Background(), apikey.Hash(k.Key))
 		if err != nil {
 			t.Fatalf("key not stored under its hash: %v", err)
 		}
@@ -161,6 +162,21 @@ func TestAPI(t *testing.T) {
 		s.do(t, http.MethodGet, "/v1/tenants/auth-a/media/"+strings.Repeat("0", 64), editor, nil).problem(t, http.StatusNotFound)
 		if n := s.messages(t, bus.StreamMedia, "media.uploaded.auth-a"); n != 0 {
 			t.Errorf("%d uploads announced for a refused key", n)
+		}
+
+		// A reviewer key reads statuses but submits nothing.
+		var k createKeyResponse
+		s.do(t, http.MethodPost, "/v1/admin/tenants/auth-a/keys", testAdminToken, map[string]string{"role": "reviewer"}).expect(t, http.StatusCreated, &k)
+		if k.Role != "reviewer" {
+			t.Errorf("key %+v", k)
+		}
+		s.do(t, http.MethodGet, path, k.Key, nil).problem(t, http.StatusNotFound)
+		s.do(t, http.MethodPost, "/v1/tenants/auth-a/media", k.Key, testkit.Photo(t, "photo3.jpg")).problem(t, http.StatusForbidden)
+		s.do(t, http.MethodPost, "/v1/tenants/auth-a/articles", k.Key, map[string]any{
+			"category": "tin-tuc", "title": "x", "body": []map[string]string{{"type": "paragraph", "text": "x"}},
+		}).problem(t, http.StatusForbidden)
+		if n := s.messages(t, bus.StreamArticles, "article.submitted.auth-a"); n != 0 {
+			t.Errorf("%d articles announced for a reviewer key", n)
 		}
 	})
 
@@ -380,7 +396,7 @@ func TestAPI(t *testing.T) {
 		// retry completes the revision, the status and the event.
 		editor, _ := s.newTenant(t, "heal-a")
 		id := newArticleID(time.Now())
-		if _, err := s.kv(t, bus.BucketIdempotency).Create(context.Background(), "heal-a."+keyHash("retry-me"), []byte(id)); err != nil {
+		if _, err := s.kv(t, bus.BucketIdempotency).Create(context.Background(), "heal-a."+apikey.Hash("retry-me"), []byte(id)); err != nil {
 			t.Fatal(err)
 		}
 		body := map[string]any{"category": "tin-tuc", "title": "Tin mới", "body": []map[string]string{{"type": "paragraph", "text": "Nội dung"}}}
@@ -489,7 +505,7 @@ func TestAPI(t *testing.T) {
 			trail = append(trail, h.Status+" by "+h.By)
 		}
 		if v.Status != "published" || v.PublicURL != url ||
-			!slices.Equal(trail, []string{"submitted by key " + keyHash(editor)[:12] + " (editor)", "approved by moderation", "published by render"}) {
+			!slices.Equal(trail, []string{"submitted by key " + apikey.Hash(editor)[:12] + " (editor)", "approved by moderation", "published by render"}) {
 			t.Errorf("after a late approval: %+v", v)
 		}
 

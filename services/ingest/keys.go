@@ -2,79 +2,24 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/httpx"
 	"github.com/blocpress/blocpress/libs/tenant"
 )
 
-// Roles of an API key. Both submit photos and articles; only admin may set
-// the legacy-import fields (published_at, initial_views).
-const (
-	roleEditor = "editor"
-	roleAdmin  = "admin"
-)
-
-// keyPrefix marks blocpress API keys, so a leaked one is recognisable.
-const keyPrefix = "bp_"
-
-// maxKeyLength refuses absurd Authorization headers before hashing them.
-const maxKeyLength = 256
-
-var errUnknownKey = errors.New("unknown API key")
-
-// keyRecord is the value stored in the apikeys bucket under the hex SHA-256
-// of the key; the key itself is never stored.
-type keyRecord struct {
-	Tenant  string    `json:"tenant"`
-	Role    string    `json:"role"`
-	Created time.Time `json:"created"`
-}
-
-func keyHash(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
-
-// newKey returns "bp_" and 256 random bits in lower-case base32.
-func newKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return keyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-}
-
-// lookupKey finds a key by its hash. Looking up the hash, not the key, means
-// the stored values reveal nothing and the lookup's timing says nothing
-// about how close a guess was.
-func (s *service) lookupKey(ctx context.Context, key string) (keyRecord, error) {
-	if !strings.HasPrefix(key, keyPrefix) || len(key) > maxKeyLength {
-		return keyRecord{}, errUnknownKey
-	}
-	e, err := s.keys.Get(ctx, keyHash(key))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return keyRecord{}, errUnknownKey
-	}
-	if err != nil {
-		return keyRecord{}, fmt.Errorf("reading API key: %w", err)
-	}
-	var rec keyRecord
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
-		return keyRecord{}, fmt.Errorf("decoding API key record: %w", err)
-	}
-	return rec, nil
+// lookupKey finds an API key's record (libs/apikey: stored by hash, compared
+// by looking up the hash).
+func (s *service) lookupKey(ctx context.Context, key string) (apikey.Record, error) {
+	return apikey.NewStore(s.keys).Lookup(ctx, key)
 }
 
 // admin guards the operator API with INGEST_ADMIN_TOKEN. The tenant id is
@@ -191,9 +136,9 @@ func (s *service) handleCreateKey(w http.ResponseWriter, r *http.Request, id str
 		httpx.Error(w, code, err.Error())
 		return
 	}
-	if req.Role != roleEditor && req.Role != roleAdmin {
+	if !apikey.ValidRole(req.Role) {
 		httpx.Error(w, http.StatusUnprocessableEntity, "unknown role",
-			httpx.FieldError{Field: "role", Message: `must be "editor" or "admin"`})
+			httpx.FieldError{Field: "role", Message: `must be "editor", "reviewer" or "admin"`})
 		return
 	}
 	if _, err := s.tenants.Get(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
@@ -203,12 +148,11 @@ func (s *service) handleCreateKey(w http.ResponseWriter, r *http.Request, id str
 		s.unavailable(w, r, "reading the tenant", err)
 		return
 	}
-	key := newKey()
-	rec, _ := json.Marshal(keyRecord{Tenant: id, Role: req.Role, Created: time.Now().UTC()})
-	if _, err := s.keys.Create(r.Context(), keyHash(key), rec); err != nil {
+	key, _, err := apikey.NewStore(s.keys).Create(r.Context(), id, req.Role)
+	if err != nil {
 		s.unavailable(w, r, "storing the API key", err)
 		return
 	}
-	s.log.Info("API key created", "tenant", id, "role", req.Role, "key_id", keyHash(key)[:12])
+	s.log.Info("API key created", "tenant", id, "role", req.Role, "key_id", apikey.ID(key))
 	httpx.JSON(w, http.StatusCreated, createKeyResponse{Key: key, Tenant: id, Role: req.Role})
 }

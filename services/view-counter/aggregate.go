@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,217 +19,281 @@ import (
 )
 
 const (
-	// seenTTL is how long a counted stream sequence is remembered. A message
-	// is redelivered within AckWait (30s) or, after an outage, as soon as
-	// Redis is back; a week covers any outage worth surviving.
-	seenTTL = 7 * 24 * time.Hour
-	// nakDelay spaces retries while Redis is down.
+	// nakDelay spaces retries while Redis is down or a rebuild holds a tenant.
 	nakDelay = 2 * time.Second
-	// fetchWait bounds how long a view waits to be counted when traffic is
-	// low, and how long a stop waits for the fetch in progress.
-	fetchWait = time.Second
-	// applyTimeout bounds one batch's script; it must stay well under the
-	// consumer's AckWait so that acks arrive before redelivery.
+	// applyTimeout bounds one fold; it must stay well under the consumer's
+	// AckWait so that acks arrive before redelivery.
 	applyTimeout = 5 * time.Second
 )
 
-// articleIDPattern accepts ingest's ids ([a-z0-9]{16}) and legacy ones.
-var articleIDPattern = regexp.MustCompile(`^[a-z0-9]{1,40}$`)
-
-func keyPrefix(tenantID string) string { return "views:{" + tenantID + "}:" }
-
-// countKey holds an article's view count.
-func countKey(tenantID, article string) string { return keyPrefix(tenantID) + "a:" + article }
-
-// seenKey marks a VIEWS stream sequence as counted. Sequences are unique for
-// the life of the stream; deleting and re-creating the stream restarts them,
-// which would make views within seenTTL look already counted, so the VIEWS
-// stream must be purged (sequences continue), never re-created.
-func seenKey(tenantID string, seq uint64) string {
-	return keyPrefix(tenantID) + "seen:" + strconv.FormatUint(seq, 10)
-}
-
-// baseKey marks an article's initial_views as added.
-func baseKey(tenantID, article string) string { return keyPrefix(tenantID) + "base:" + article }
-
-// countViewsScript takes KEYS in pairs — a message's seen key, then its
-// article's count key — and counts each message whose seen key it could set.
-// Running it as one script makes a batch all-or-nothing and replay-safe.
-var countViewsScript = redis.NewScript(`
-local counted = 0
-for i = 1, #KEYS, 2 do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
-    redis.call('INCR', KEYS[i + 1])
-    counted = counted + 1
-  end
-end
-return counted
-`)
-
-// view is one decoded beacon, identified by its stream sequence.
-type view struct {
-	Seq     uint64
-	Article string
-}
-
-// countViews folds one tenant's views into Redis with one script and returns
-// how many were new; the rest had been counted by an earlier attempt.
-func countViews(ctx context.Context, rdb redis.Scripter, tenantID string, views []view) (int64, error) {
-	if len(views) == 0 {
-		return 0, nil
-	}
-	keys := make([]string, 0, 2*len(views))
-	for _, v := range views {
-		keys = append(keys, seenKey(tenantID, v.Seq), countKey(tenantID, v.Article))
-	}
-	n, err := countViewsScript.Run(ctx, rdb, keys, int64(seenTTL/time.Second)).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("counting %d views of tenant %s: %w", len(views), tenantID, err)
-	}
-	return n, nil
-}
-
-// aggregator pulls batches from the view-counter consumer and folds them
-// into Redis. It fetches by hand rather than through bus.Consume because a
-// batch per script is what makes counting cheap and replay-safe.
+// aggregator folds the view-counter consumer's messages into Redis. It pulls
+// continuously and folds whatever has arrived since the previous fold, so a
+// view waits for at most one fold at low traffic, and folds grow with load.
 type aggregator struct {
 	cons      jetstream.Consumer
 	rdb       redis.Scripter
+	cal       calendar
 	batchSize int
 	log       *slog.Logger
 	m         *metrics
-	cancel    context.CancelFunc
-	done      chan struct{}
+	now       func() time.Time
+	// crashAfterFold, when set and returning true, makes a loop stop dead
+	// after Redis applied a fold and before its acks, as a killed process
+	// would (tests only).
+	crashAfterFold func() bool
+
+	loops []*foldLoop
 }
 
-func startAggregator(ctx context.Context, b *bus.Bus, rdb redis.Scripter, batchSize int, log *slog.Logger, m *metrics) (*aggregator, error) {
+type foldLoop struct {
+	it   jetstream.MessagesContext
+	msgs chan jetstream.Msg
+	done chan struct{}
+}
+
+// startAggregator starts n fold loops sharing the durable consumer.
+func startAggregator(ctx context.Context, b *bus.Bus, rdb redis.Scripter, cal calendar, batchSize, n int, log *slog.Logger, m *metrics) (*aggregator, error) {
 	cons, err := b.JetStream().Consumer(ctx, bus.StreamViews, bus.ConsumerViewCounter)
 	if err != nil {
 		return nil, fmt.Errorf("binding consumer %s: %w", bus.ConsumerViewCounter, err)
 	}
-	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a := &aggregator{cons: cons, rdb: rdb, batchSize: batchSize, log: log, m: m, cancel: cancel, done: make(chan struct{})}
-	go a.loop(lctx)
+	a := &aggregator{cons: cons, rdb: rdb, cal: cal, batchSize: batchSize, log: log, m: m, now: time.Now}
+	for range n {
+		if err := a.startLoop(); err != nil {
+			_ = a.Stop(ctx)
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
-// Stop lets the batch in hand be applied and acknowledged, then returns;
-// bounded by ctx, after which unacknowledged views are redelivered to
-// another replica (and counted once, thanks to the seen keys).
-func (a *aggregator) Stop(ctx context.Context) error {
-	a.cancel()
-	select {
-	case <-a.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stopping aggregator: %w", ctx.Err())
+func (a *aggregator) startLoop() error {
+	it, err := a.cons.Messages(jetstream.PullMaxMessages(a.batchSize))
+	if err != nil {
+		return fmt.Errorf("pulling views: %w", err)
 	}
+	l := &foldLoop{it: it, msgs: make(chan jetstream.Msg, a.batchSize), done: make(chan struct{})}
+	a.loops = append(a.loops, l)
+	go a.pull(l)
+	go a.fold(l)
+	return nil
 }
 
-func (a *aggregator) loop(ctx context.Context) {
-	defer close(a.done)
-	failures := 0
-	for ctx.Err() == nil {
-		// No FetchContext: a stop must not abandon messages already on
-		// their way; the fetch ends by itself within fetchWait.
-		batch, err := a.cons.Fetch(a.batchSize, jetstream.FetchMaxWait(fetchWait))
+// pull hands the iterator's messages to fold until the iterator is drained.
+func (a *aggregator) pull(l *foldLoop) {
+	defer close(l.msgs)
+	for {
+		m, err := l.it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return
+		}
 		if err != nil {
-			a.log.Warn("fetching views, will retry", "err", err)
-			sleep(ctx, retryBackoff(failures))
-			failures++
+			// Heartbeats missed while NATS restarts: the iterator recovers.
+			a.log.Debug("pulling views", "err", err)
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
+		l.msgs <- m
+	}
+}
+
+// fold takes a message, then whatever else is already there, and folds them.
+func (a *aggregator) fold(l *foldLoop) {
+	defer close(l.done)
+	batch := make([]jetstream.Msg, 0, a.batchSize)
+	for {
+		m, ok := <-l.msgs
+		if !ok {
+			return
 		}
-		if err := batch.Error(); err != nil {
-			a.log.Debug("fetch ended early", "err", err, "received", len(msgs))
+		batch = append(batch[:0], m)
+	more:
+		for len(batch) < a.batchSize {
+			select {
+			case m, ok := <-l.msgs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
 		}
-		failures = 0
-		if len(msgs) > 0 {
-			a.apply(msgs)
+		if crashed := a.apply(batch); crashed {
+			l.it.Stop()
+			for range l.msgs { // abandoned unacknowledged, as by a killed process
+			}
+			return
 		}
 	}
 }
 
-type pendingView struct {
-	msg  jetstream.Msg
-	view view
+// Stop lets the messages in hand be folded and acknowledged, then returns;
+// bounded by ctx, after which unacknowledged views are redelivered to another
+// replica (and counted once, thanks to the seen keys).
+func (a *aggregator) Stop(ctx context.Context) error {
+	for _, l := range a.loops {
+		l.it.Drain()
+	}
+	for _, l := range a.loops {
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			for _, l := range a.loops {
+				l.it.Stop()
+			}
+			return fmt.Errorf("stopping aggregator: %w", ctx.Err())
+		}
+	}
+	return nil
 }
 
-// apply folds a fetched batch: per tenant, one script, then the acks. A
-// tenant whose script failed has its messages redelivered after nakDelay;
-// the other tenants' views are acknowledged.
-func (a *aggregator) apply(msgs []jetstream.Msg) {
-	byTenant := map[string][]pendingView{}
+type pendingMsg struct {
+	msg  jetstream.Msg
+	view viewMsg
+}
+
+// apply folds a set of messages: per tenant, in chunks of one script each,
+// then the acks. A chunk whose script failed has its messages redelivered
+// after nakDelay; the others are acknowledged.
+func (a *aggregator) apply(msgs []jetstream.Msg) (crashed bool) {
+	byTenant := map[string][]pendingMsg{}
 	for _, m := range msgs {
-		tenantID, v, err := decodeView(m)
+		tenantID, vm, dropped, err := decodeViews(m)
 		if err != nil {
 			// Retrying cannot fix a malformed message; it must not block the stream.
-			a.log.Error("dropping a malformed view", "subject", m.Subject(), "err", err)
-			a.m.viewsDropped.Inc()
-			if err := m.Ack(); err != nil {
-				a.log.Warn("ack failed", "subject", m.Subject(), "err", err)
-			}
+			a.log.Error("dropping a malformed views message", "subject", m.Subject(), "err", err)
+			a.m.viewsDropped.Add(float64(max(dropped, 1)))
+			ack(a.log, m)
 			continue
 		}
-		byTenant[tenantID] = append(byTenant[tenantID], pendingView{msg: m, view: v})
+		if dropped > 0 {
+			a.log.Error("dropping malformed views of a batch", "subject", m.Subject(), "views", dropped)
+			a.m.viewsDropped.Add(float64(dropped))
+		}
+		byTenant[tenantID] = append(byTenant[tenantID], pendingMsg{msg: m, view: vm})
 	}
 	for tenantID, pending := range byTenant {
-		views := make([]view, len(pending))
-		for i, p := range pending {
-			views[i] = p.view
-		}
-		// Not the loop's context: a stop still finishes the batch in hand.
-		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
-		counted, err := countViews(ctx, a.rdb, tenantID, views)
-		cancel()
-		if err != nil {
-			a.log.Warn("redis unavailable; views will be redelivered", "tenant", tenantID, "views", len(pending), "in", nakDelay, "err", err)
-			a.m.viewsRetried.Add(float64(len(pending)))
-			for _, p := range pending {
-				_ = p.msg.NakWithDelay(nakDelay)
+		for _, chunk := range chunks(pending, func(p pendingMsg) int { return len(p.view.Views) }) {
+			vms := make([]viewMsg, len(chunk))
+			for i, p := range chunk {
+				vms[i] = p.view
 			}
-			continue
-		}
-		a.m.viewsCounted.Add(float64(counted))
-		a.m.viewsDuplicate.Add(float64(int64(len(pending)) - counted))
-		for _, p := range pending {
-			// A lost ack means a redelivery, which the seen key turns into a no-op.
-			if err := p.msg.Ack(); err != nil {
-				a.log.Warn("ack failed; the view will be redelivered and skipped", "tenant", tenantID, "err", err)
+			// Not a stop's context: a stop still finishes the messages in hand.
+			ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+			res, err := foldViews(ctx, a.rdb, a.cal, tenantID, foldLive, a.now(), vms)
+			cancel()
+			if err != nil {
+				n := 0
+				for _, v := range vms {
+					n += len(v.Views)
+				}
+				if errors.Is(err, errRebuilding) {
+					a.log.Info("tenant is being rebuilt; its views wait", "tenant", tenantID, "views", n)
+				} else {
+					a.log.Warn("redis unavailable; views will be redelivered", "tenant", tenantID, "views", n, "in", nakDelay, "err", err)
+				}
+				a.m.viewsRetried.Add(float64(n))
+				for _, p := range chunk {
+					_ = p.msg.NakWithDelay(nakDelay)
+				}
+				continue
+			}
+			a.m.viewsCounted.Add(float64(res.Counted))
+			a.m.viewsRepeated.Add(float64(res.Repeated))
+			a.m.viewsDuplicate.Add(float64(res.Skipped))
+			if a.crashAfterFold != nil && a.crashAfterFold() {
+				return true
+			}
+			now := a.now()
+			for _, p := range chunk {
+				// A lost ack means a redelivery, which the seen key turns into a no-op.
+				ack(a.log, p.msg)
+				a.m.foldLag.Observe(now.Sub(p.view.At).Seconds())
 			}
 		}
+	}
+	return false
+}
+
+func ack(log *slog.Logger, m jetstream.Msg) {
+	if err := m.Ack(); err != nil {
+		log.Warn("ack failed; the message will be redelivered and skipped", "subject", m.Subject(), "err", err)
 	}
 }
 
-// decodeView checks a views message all the way: envelope, payload, tenant
-// (which must also be the subject's) and article id.
-func decodeView(m jetstream.Msg) (string, view, error) {
+// decodeViews checks a views message: envelope, payload (View or
+// ViewBatch), tenant (which must be the subject's), article ids and readers.
+// Malformed views inside a batch are dropped (and counted in dropped); a
+// malformed message is an error.
+func decodeViews(m jetstream.Msg) (string, viewMsg, int, error) {
 	meta, err := m.Metadata()
 	if err != nil {
-		return "", view{}, fmt.Errorf("reading metadata: %w", err)
+		return "", viewMsg{}, 0, fmt.Errorf("reading metadata: %w", err)
 	}
+	tenantID, vm, dropped, err := decodeViewData(m.Subject(), m.Data())
+	if err != nil {
+		return "", viewMsg{}, 0, err
+	}
+	vm.Seq = meta.Sequence.Stream
+	if vm.At.IsZero() {
+		vm.At = meta.Timestamp
+	}
+	return tenantID, vm, dropped, nil
+}
+
+// decodeViewData is decodeViews without the JetStream metadata.
+func decodeViewData(subject string, data []byte) (string, viewMsg, int, error) {
 	env := &eventsv1.Envelope{}
-	if err := proto.Unmarshal(m.Data(), env); err != nil {
-		return "", view{}, fmt.Errorf("undecodable envelope: %w", err)
-	}
-	p := env.GetView()
-	if p == nil {
-		return "", view{}, errors.New("envelope without a view payload")
+	if err := proto.Unmarshal(data, env); err != nil {
+		return "", viewMsg{}, 0, fmt.Errorf("undecodable envelope: %w", err)
 	}
 	tenantID := env.GetTenant()
 	if err := tenant.ValidateID(tenantID); err != nil {
-		return "", view{}, err
+		return "", viewMsg{}, 0, err
 	}
-	if want := bus.Subject(bus.TypeView, tenantID); m.Subject() != want {
-		return "", view{}, fmt.Errorf("tenant %s published on %q", tenantID, truncate(m.Subject(), 80))
+	if want := bus.Subject(bus.TypeView, tenantID); subject != want {
+		return "", viewMsg{}, 0, fmt.Errorf("tenant %s published on %q", tenantID, truncate(subject, 80))
 	}
-	if !articleIDPattern.MatchString(p.GetArticleId()) {
-		return "", view{}, fmt.Errorf("invalid article id %q", truncate(p.GetArticleId(), 50))
+	var views []*eventsv1.View
+	switch {
+	case env.GetView() != nil:
+		views = []*eventsv1.View{env.GetView()}
+	case env.GetViewBatch() != nil:
+		views = env.GetViewBatch().GetViews()
+	default:
+		return "", viewMsg{}, 0, errors.New("envelope without a view payload")
 	}
-	return tenantID, view{Seq: meta.Sequence.Stream, Article: p.GetArticleId()}, nil
+	vm := viewMsg{Views: make([]view, 0, len(views))}
+	if ts := env.GetOccurredAt(); ts != nil {
+		vm.At = ts.AsTime()
+	}
+	dropped := 0
+	for _, v := range views {
+		if !validArticleID([]byte(v.GetArticleId())) || !validReader(v.GetReader()) {
+			dropped++
+			continue
+		}
+		vm.Views = append(vm.Views, view{Article: v.GetArticleId(), Reader: v.GetReader()})
+	}
+	if len(vm.Views) == 0 {
+		return "", viewMsg{}, dropped, errors.New("no valid view in the message")
+	}
+	return tenantID, vm, dropped, nil
+}
+
+// validReader accepts the hex reader hashes the beacon endpoint makes (and
+// the empty one of views published before readers were hashed).
+func validReader(r string) bool {
+	if len(r) > 64 {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {
@@ -239,18 +301,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-// retryBackoff grows from 250ms to 5s.
-func retryBackoff(attempt int) time.Duration {
-	return min(250*time.Millisecond<<min(attempt, 5), 5*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

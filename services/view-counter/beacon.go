@@ -1,24 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
 
-	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
-
-	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/httpx"
 	"github.com/blocpress/blocpress/libs/tenant"
 )
@@ -27,193 +18,294 @@ const (
 	// maxBeaconBody: a beacon carries nothing we read, but sendBeacon always
 	// sends a body (text/plain); anything larger is not a beacon.
 	maxBeaconBody = 1 << 10
-	// publishTimeout bounds the wait for JetStream's ack, retries included;
-	// a reader's page must not hang on a NATS outage.
-	publishTimeout = 2 * time.Second
-	countsTimeout  = 2 * time.Second
-	maxIDsPerQuery = 100
-	// readerHashLen hex characters (128 bits) keep readers apart without
-	// keeping more of the hash than needed.
-	readerHashLen = 32
+	// readTimeout bounds a read of counts from Redis.
+	readTimeout = 2 * time.Second
 )
 
-// publisher is what the beacon endpoint needs of the bus.
-type publisher interface {
-	Publish(ctx context.Context, env *eventsv1.Envelope) error
+// tenantLookup is what the API needs of libs/tenant.Store (watched).
+type tenantLookup interface {
+	Get(ctx context.Context, id string) (*tenant.Tenant, error)
 }
 
-// countReader is what the counts endpoint needs of Redis.
+// countReader is what the read endpoints need of Redis.
 type countReader interface {
-	MGet(ctx context.Context, keys ...string) *redis.SliceCmd
+	redis.Cmdable
 }
 
-// beaconAPI serves the public, unauthenticated endpoints that readers' pages
-// call.
-type beaconAPI struct {
-	pub    publisher
-	counts countReader
-	salt   string
-	log    *slog.Logger
-	m      *metrics
+// api serves the public, unauthenticated endpoints that readers' pages call,
+// and the operational ones.
+type api struct {
+	tenants tenantLookup
+	origins *originPolicy
+	clients *clientIPs
+	bots    *botFilter
+	limiter *ipLimiter
+	readers *readerHasher
+	batcher *batcher
+	rdb     countReader
+	cal     calendar
+	log     *slog.Logger
+	m       *metrics
+	now     func() time.Time
+
+	// set by startServer
+	stats          *requestStats
+	metricsHandler fasthttp.RequestHandler
+	ready, info    map[string]func(context.Context) error
 }
 
-func (a *beaconAPI) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/tenants/{tenant}/views/{article}", a.postView)
-	mux.HandleFunc("GET /v1/tenants/{tenant}/views", a.getCounts)
-	mux.HandleFunc("OPTIONS /v1/tenants/{tenant}/views/{article}", preflight)
-	mux.HandleFunc("OPTIONS /v1/tenants/{tenant}/views", preflight)
-	return allowAnyOrigin(mux)
+// handle routes a request and records its metrics.
+func (a *api) handle(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	route := a.dispatch(ctx)
+	if a.stats != nil {
+		a.stats.byRoute[route].observe(ctx.Response.StatusCode(), time.Since(start))
+	}
 }
 
-// allowAnyOrigin lets every site's pages call us, since a tenant's site may
-// be served from any of its hosts. Restricting the origin to the hosts of the
-// tenant in the path (libs/tenant.Tenant.Hosts) is a later issue; until then
-// the endpoints are as public as the pages themselves.
-func allowAnyOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		next.ServeHTTP(w, r)
-	})
+var (
+	pathTenants = []byte("/v1/tenants/")
+	segViews    = []byte("views")
+)
+
+// dispatch serves the request and names its route.
+func (a *api) dispatch(ctx *fasthttp.RequestCtx) string {
+	path := ctx.Path()
+	method := ctx.Method()
+	rest, ok := bytes.CutPrefix(path, pathTenants)
+	if !ok {
+		switch string(path) {
+		case "/healthz":
+			if onlyGet(ctx) {
+				a.healthz(ctx)
+			}
+			return routeHealth
+		case "/readyz":
+			if onlyGet(ctx) {
+				a.readyz(ctx)
+			}
+			return routeReady
+		case "/metrics":
+			if onlyGet(ctx) {
+				a.metricsHandler(ctx)
+			}
+			return routeMetrics
+		}
+		problem(ctx, fasthttp.StatusNotFound, "no such endpoint")
+		return routeUnmatched
+	}
+	tenantID, rest, _ := bytes.Cut(rest, []byte{'/'})
+	sub, ok := bytes.CutPrefix(rest, segViews)
+	if !ok || (len(sub) > 0 && sub[0] != '/') {
+		problem(ctx, fasthttp.StatusNotFound, "no such endpoint")
+		return routeUnmatched
+	}
+	sub = bytes.TrimPrefix(sub, []byte{'/'})
+	if string(method) == fasthttp.MethodOptions {
+		a.preflight(ctx, tenantID)
+		return routePreflight
+	}
+	var route string
+	var serve func(*fasthttp.RequestCtx, *tenant.Tenant)
+	post := false
+	switch string(sub) {
+	case "":
+		route, serve = routeCounts, a.getCounts
+	case "most-read":
+		route, serve = routeMostRead, a.getMostRead
+	case "readers":
+		route, serve = routeReaders, a.getReaders
+	case "categories":
+		route, serve = routeCategories, a.getCategories
+	default:
+		route, post = routeBeacon, true
+	}
+	if post {
+		if string(method) != fasthttp.MethodPost {
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
+			problem(ctx, fasthttp.StatusMethodNotAllowed, "beacons are POSTed")
+			return route
+		}
+		a.postView(ctx, tenantID, sub)
+		return route
+	}
+	if !onlyGet(ctx) {
+		return route
+	}
+	t := a.tenant(ctx, tenantID)
+	if t == nil {
+		return route
+	}
+	a.cors(ctx, t)
+	serve(ctx, t)
+	return route
 }
 
-func preflight(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
+func onlyGet(ctx *fasthttp.RequestCtx) bool {
+	if ctx.IsGet() || ctx.IsHead() {
+		return true
+	}
+	ctx.Response.Header.Set("Allow", "GET, HEAD")
+	problem(ctx, fasthttp.StatusMethodNotAllowed, "only GET")
+	return false
+}
+
+// tenant answers 400 or 404 itself and returns nil when the path's tenant
+// is not one.
+func (a *api) tenant(ctx *fasthttp.RequestCtx, id []byte) *tenant.Tenant {
+	if !validTenantID(id) {
+		problem(ctx, fasthttp.StatusBadRequest, "invalid tenant id",
+			httpx.FieldError{Field: "tenant", Message: "must match [a-z0-9-]{2,32}", Limit: 32})
+		return nil
+	}
+	t, err := a.tenants.Get(context.Background(), bytesString(id))
+	if errors.Is(err, tenant.ErrNotFound) {
+		problem(ctx, fasthttp.StatusNotFound, "unknown tenant")
+		return nil
+	}
+	if err != nil {
+		a.log.Warn("reading tenant", "tenant", string(id), "err", err)
+		problem(ctx, fasthttp.StatusServiceUnavailable, "tenants are unavailable, try again later")
+		return nil
+	}
+	return t
+}
+
+// requestOrigin is the Origin header, else the origin of the Referer.
+func requestOrigin(ctx *fasthttp.RequestCtx) []byte {
+	if o := ctx.Request.Header.Peek("Origin"); len(o) > 0 {
+		return o
+	}
+	return refererOrigin(ctx.Request.Header.Peek("Referer"))
+}
+
+// cors lets the page read the answer when its origin is allowed for t. The
+// answer is the same for everyone; only the header varies.
+func (a *api) cors(ctx *fasthttp.RequestCtx, t *tenant.Tenant) bool {
+	h := &ctx.Response.Header
+	h.Set("Vary", "Origin")
+	origin := ctx.Request.Header.Peek("Origin")
+	if len(origin) == 0 || !a.origins.allowed(t, origin) {
+		return false
+	}
+	h.SetBytesV("Access-Control-Allow-Origin", origin)
+	return true
+}
+
+// preflight answers a CORS preflight: allowed origins only.
+func (a *api) preflight(ctx *fasthttp.RequestCtx, tenantID []byte) {
+	t := a.tenant(ctx, tenantID)
+	if t == nil {
+		return
+	}
+	if !a.cors(ctx, t) {
+		problem(ctx, fasthttp.StatusForbidden, "this origin may not call the view counter of this tenant")
+		return
+	}
+	h := &ctx.Response.Header
 	h.Set("Access-Control-Allow-Methods", "POST, GET")
 	h.Set("Access-Control-Allow-Headers", "Content-Type")
 	h.Set("Access-Control-Max-Age", "86400")
-	w.WriteHeader(http.StatusNoContent)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-// postView records one view: 204 once JetStream has stored it, 503 if it
-// could not be stored in time.
-func (a *beaconAPI) postView(w http.ResponseWriter, r *http.Request) {
-	tenantID, article := r.PathValue("tenant"), r.PathValue("article")
-	if !validTenant(w, tenantID) || !validArticle(w, "article", article) {
-		a.m.beacons.WithLabelValues("invalid").Inc()
+// isPrefetch: a page fetched (or prerendered) ahead of a click has not been
+// read; neither has its beacon.
+func isPrefetch(h *fasthttp.RequestHeader) bool {
+	return bytes.Contains(h.Peek("Sec-Purpose"), []byte("prefetch")) ||
+		bytes.Contains(h.Peek("Purpose"), []byte("prefetch")) ||
+		bytes.Contains(h.Peek("X-Moz"), []byte("prefetch")) ||
+		bytes.Equal(h.Peek("X-Purpose"), []byte("preview"))
+}
+
+// postView records one view: 204 once JetStream has stored it (or when it
+// is not to be counted: bots, prefetches), 429 over the per-IP limit, 503 if
+// it could not be stored in time. The raw IP is used for the limit and the
+// reader hash, and goes nowhere else.
+func (a *api) postView(ctx *fasthttp.RequestCtx, tenantID, article []byte) {
+	t := a.tenant(ctx, tenantID)
+	if t == nil {
+		a.m.outcome(outcomeInvalid)
 		return
 	}
-	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxBeaconBody)); err != nil {
-		a.m.beacons.WithLabelValues("invalid").Inc()
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpx.Error(w, http.StatusRequestEntityTooLarge, "a beacon body is at most 1 KiB",
-				httpx.FieldError{Field: "body", Message: "too large", Limit: maxBeaconBody})
+	if !validArticleID(article) {
+		a.m.outcome(outcomeInvalid)
+		problem(ctx, fasthttp.StatusBadRequest, "invalid article id",
+			httpx.FieldError{Field: "article", Message: "article ids match [a-z0-9]{1,40}", Limit: 40})
+		return
+	}
+	if origin := requestOrigin(ctx); len(origin) > 0 {
+		if !a.origins.allowed(t, origin) {
+			a.m.outcome(outcomeForeignOrigin)
+			problem(ctx, fasthttp.StatusForbidden, "beacons for this tenant come from its own site only")
 			return
 		}
-		httpx.Error(w, http.StatusBadRequest, "reading the request body failed")
+		a.cors(ctx, t)
+	}
+	h := &ctx.Request.Header
+	if isPrefetch(h) {
+		a.m.outcome(outcomePrefetch)
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
-	env := &eventsv1.Envelope{
-		Id:            randomID(),
-		Type:          bus.TypeView,
-		Tenant:        tenantID,
-		CorrelationId: article,
-		Payload:       &eventsv1.Envelope_View{View: &eventsv1.View{ArticleId: article, Reader: a.reader(r)}},
-	}
-	// Not cancelled with the request: a page being closed may drop its
-	// connection, and its view should still be recorded.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), publishTimeout)
-	defer cancel()
-	if err := a.pub.Publish(ctx, env); err != nil {
-		a.m.beacons.WithLabelValues("unavailable").Inc()
-		a.log.Warn("view not stored", "tenant", tenantID, "article", article, "err", err)
-		w.Header().Set("Retry-After", "5")
-		httpx.Error(w, http.StatusServiceUnavailable, "the view could not be recorded, try again later")
-		return
-	}
-	a.m.beacons.WithLabelValues("accepted").Inc()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// getCounts answers ?ids=a,b,c with {"counts":{"a":2,"b":0,"c":0}}.
-func (a *beaconAPI) getCounts(w http.ResponseWriter, r *http.Request) {
-	tenantID := r.PathValue("tenant")
-	if !validTenant(w, tenantID) {
-		return
-	}
-	raw := r.URL.Query().Get("ids")
-	if raw == "" {
-		httpx.Error(w, http.StatusBadRequest, "ids is required",
-			httpx.FieldError{Field: "ids", Message: "comma-separated article ids", Limit: maxIDsPerQuery})
-		return
-	}
-	ids := strings.Split(raw, ",")
-	if len(ids) > maxIDsPerQuery {
-		httpx.Error(w, http.StatusBadRequest, "too many ids",
-			httpx.FieldError{Field: "ids", Message: "at most " + strconv.Itoa(maxIDsPerQuery) + " ids", Limit: maxIDsPerQuery})
-		return
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		if !validArticle(w, "ids", id) {
-			return
+	ua := h.UserAgent()
+	if a.bots.isBot(ua) {
+		if len(ua) == 0 {
+			a.m.outcome(outcomeNoUserAgent)
+		} else {
+			a.m.outcome(outcomeBot)
 		}
-		keys[i] = countKey(tenantID, id)
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), countsTimeout)
-	defer cancel()
-	vals, err := a.counts.MGet(ctx, keys...).Result()
-	if err != nil {
-		a.log.Warn("reading counts", "tenant", tenantID, "err", err)
-		w.Header().Set("Retry-After", "5")
-		httpx.Error(w, http.StatusServiceUnavailable, "counts are unavailable, try again later")
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
-	counts := make(map[string]int64, len(ids))
-	for i, v := range vals {
-		var n int64
-		if s, ok := v.(string); ok {
-			if n, err = strconv.ParseInt(s, 10, 64); err != nil {
-				a.log.Error("counter is not a number", "key", keys[i], "value", truncate(s, 40))
-				httpx.Error(w, http.StatusInternalServerError, "a counter is corrupt")
-				return
-			}
-		}
-		counts[ids[i]] = n
+	ip := a.clients.resolve(ctx.RemoteIP(), h.Peek("X-Forwarded-For"))
+	now := a.now()
+	if !a.limiter.allow(ip, now.UnixNano()) {
+		a.m.outcome(outcomeRateLimited)
+		ctx.Response.Header.Set("Retry-After", "1")
+		problem(ctx, fasthttp.StatusTooManyRequests, "too many beacons from this address")
+		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=5")
-	httpx.JSON(w, http.StatusOK, map[string]any{"counts": counts})
-}
-
-// reader is an opaque, salted hash of the client: readers can be told apart
-// without the IP being kept. The IP is the peer address; behind a proxy it is
-// the proxy's, until trusted X-Forwarded-For handling is added.
-func (a *beaconAPI) reader(r *http.Request) string {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	salt := a.readers.saltFor(now)
+	var reader [readerHexLen]byte
+	salt.reader(&reader, ip, ua)
+	pb, err := a.batcher.add(tenantID, article, &reader, salt.day)
+	if err == nil {
+		<-pb.done
+		err = pb.err
+	}
 	if err != nil {
-		ip = r.RemoteAddr
+		a.m.outcome(outcomeUnavailable)
+		ctx.Response.Header.Set("Retry-After", "5")
+		problem(ctx, fasthttp.StatusServiceUnavailable, "the view could not be recorded, try again later")
+		return
 	}
-	h := sha256.New()
-	for _, part := range []string{a.salt, ip, r.UserAgent()} {
-		h.Write([]byte(part))
-		h.Write([]byte{0}) // separator: ("ab","c") and ("a","bc") differ
-	}
-	return hex.EncodeToString(h.Sum(nil))[:readerHashLen]
+	a.m.outcome(outcomeAccepted)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-func validTenant(w http.ResponseWriter, id string) bool {
-	if err := tenant.ValidateID(id); err != nil {
-		httpx.Error(w, http.StatusBadRequest, "invalid tenant id",
-			httpx.FieldError{Field: "tenant", Message: "must match [a-z0-9-]{2,32}", Limit: 32})
+// validTenantID is libs/tenant.ValidateID without the allocation.
+func validTenantID(b []byte) bool {
+	if len(b) < 2 || len(b) > 32 {
 		return false
+	}
+	for _, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
 	}
 	return true
 }
 
-func validArticle(w http.ResponseWriter, field, id string) bool {
-	if !articleIDPattern.MatchString(id) {
-		httpx.Error(w, http.StatusBadRequest, "invalid article id",
-			httpx.FieldError{Field: field, Message: "article ids match [a-z0-9]{1,40}", Limit: 40})
+// validArticleID accepts ingest's ids ([a-z0-9]{16}) and legacy ones.
+func validArticleID(b []byte) bool {
+	if len(b) < 1 || len(b) > 40 {
 		return false
 	}
+	for _, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
 	return true
-}
-
-// randomID is a beacon's message id: every beacon is a distinct view, so
-// only a retried publish of the same beacon may be deduplicated.
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go ≥ 1.24)
-	return hex.EncodeToString(b[:])
 }

@@ -50,6 +50,7 @@ type Envelope struct {
 	//	*Envelope_ArticlePublished
 	//	*Envelope_ArticleUnpublished
 	//	*Envelope_View
+	//	*Envelope_ViewBatch
 	Payload       isEnvelope_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -217,6 +218,15 @@ func (x *Envelope) GetView() *View {
 	return nil
 }
 
+func (x *Envelope) GetViewBatch() *ViewBatch {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_ViewBatch); ok {
+			return x.ViewBatch
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Payload interface {
 	isEnvelope_Payload()
 }
@@ -261,6 +271,10 @@ type Envelope_View struct {
 	View *View `protobuf:"bytes,30,opt,name=view,proto3,oneof"`
 }
 
+type Envelope_ViewBatch struct {
+	ViewBatch *ViewBatch `protobuf:"bytes,31,opt,name=view_batch,json=viewBatch,proto3,oneof"`
+}
+
 func (*Envelope_MediaUploaded) isEnvelope_Payload() {}
 
 func (*Envelope_MediaResized) isEnvelope_Payload() {}
@@ -280,6 +294,8 @@ func (*Envelope_ArticlePublished) isEnvelope_Payload() {}
 func (*Envelope_ArticleUnpublished) isEnvelope_Payload() {}
 
 func (*Envelope_View) isEnvelope_Payload() {}
+
+func (*Envelope_ViewBatch) isEnvelope_Payload() {}
 
 // MediaUploaded: ingest stored an original photo.
 type MediaUploaded struct {
@@ -1408,11 +1424,60 @@ func (x *View) GetReader() string {
 	return ""
 }
 
+// ViewBatch is many views of one tenant that view-counter coalesced into one
+// "views.<tenant>" message: every beacon in it was answered only after this
+// message was stored. The envelope's occurred_at is when the batch was opened,
+// at most a publish round trip before its last view; all its views share the
+// same day of the reader salt.
+type ViewBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Views         []*View                `protobuf:"bytes,1,rep,name=views,proto3" json:"views,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewBatch) Reset() {
+	*x = ViewBatch{}
+	mi := &file_blocpress_events_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewBatch) ProtoMessage() {}
+
+func (x *ViewBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_blocpress_events_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewBatch.ProtoReflect.Descriptor instead.
+func (*ViewBatch) Descriptor() ([]byte, []int) {
+	return file_blocpress_events_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ViewBatch) GetViews() []*View {
+	if x != nil {
+		return x.Views
+	}
+	return nil
+}
+
 var File_blocpress_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_blocpress_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" blocpress/events/v1/events.proto\x12\x13blocpress.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\a\n" +
+	" blocpress/events/v1/events.proto\x12\x13blocpress.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\a\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x16\n" +
@@ -1430,7 +1495,9 @@ const file_blocpress_events_v1_events_proto_rawDesc = "" +
 	"\farticle_held\x18\x17 \x01(\v2 .blocpress.events.v1.ArticleHeldH\x00R\varticleHeld\x12T\n" +
 	"\x11article_published\x18\x18 \x01(\v2%.blocpress.events.v1.ArticlePublishedH\x00R\x10articlePublished\x12Z\n" +
 	"\x13article_unpublished\x18\x19 \x01(\v2'.blocpress.events.v1.ArticleUnpublishedH\x00R\x12articleUnpublished\x12/\n" +
-	"\x04view\x18\x1e \x01(\v2\x19.blocpress.events.v1.ViewH\x00R\x04viewB\t\n" +
+	"\x04view\x18\x1e \x01(\v2\x19.blocpress.events.v1.ViewH\x00R\x04view\x12?\n" +
+	"\n" +
+	"view_batch\x18\x1f \x01(\v2\x1e.blocpress.events.v1.ViewBatchH\x00R\tviewBatchB\t\n" +
 	"\apayload\"\x86\x01\n" +
 	"\rMediaUploaded\x12\x19\n" +
 	"\bmedia_id\x18\x01 \x01(\tR\amediaId\x12!\n" +
@@ -1515,7 +1582,9 @@ const file_blocpress_events_v1_events_proto_rawDesc = "" +
 	"\x04View\x12\x1d\n" +
 	"\n" +
 	"article_id\x18\x01 \x01(\tR\tarticleId\x12\x16\n" +
-	"\x06reader\x18\x02 \x01(\tR\x06readerBGZEgithub.com/blocpress/blocpress/proto/gen/blocpress/events/v1;eventsv1b\x06proto3"
+	"\x06reader\x18\x02 \x01(\tR\x06reader\"<\n" +
+	"\tViewBatch\x12/\n" +
+	"\x05views\x18\x01 \x03(\v2\x19.blocpress.events.v1.ViewR\x05viewsBGZEgithub.com/blocpress/blocpress/proto/gen/blocpress/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_blocpress_events_v1_events_proto_rawDescOnce sync.Once
@@ -1529,7 +1598,7 @@ func file_blocpress_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_blocpress_events_v1_events_proto_rawDescData
 }
 
-var file_blocpress_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_blocpress_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_blocpress_events_v1_events_proto_goTypes = []any{
 	(*Envelope)(nil),              // 0: blocpress.events.v1.Envelope
 	(*MediaUploaded)(nil),         // 1: blocpress.events.v1.MediaUploaded
@@ -1549,10 +1618,11 @@ var file_blocpress_events_v1_events_proto_goTypes = []any{
 	(*ArticlePublished)(nil),      // 15: blocpress.events.v1.ArticlePublished
 	(*ArticleUnpublished)(nil),    // 16: blocpress.events.v1.ArticleUnpublished
 	(*View)(nil),                  // 17: blocpress.events.v1.View
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*ViewBatch)(nil),             // 18: blocpress.events.v1.ViewBatch
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_blocpress_events_v1_events_proto_depIdxs = []int32{
-	18, // 0: blocpress.events.v1.Envelope.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 0: blocpress.events.v1.Envelope.occurred_at:type_name -> google.protobuf.Timestamp
 	1,  // 1: blocpress.events.v1.Envelope.media_uploaded:type_name -> blocpress.events.v1.MediaUploaded
 	3,  // 2: blocpress.events.v1.Envelope.media_resized:type_name -> blocpress.events.v1.MediaResized
 	4,  // 3: blocpress.events.v1.Envelope.media_failed:type_name -> blocpress.events.v1.MediaFailed
@@ -1563,22 +1633,24 @@ var file_blocpress_events_v1_events_proto_depIdxs = []int32{
 	15, // 8: blocpress.events.v1.Envelope.article_published:type_name -> blocpress.events.v1.ArticlePublished
 	16, // 9: blocpress.events.v1.Envelope.article_unpublished:type_name -> blocpress.events.v1.ArticleUnpublished
 	17, // 10: blocpress.events.v1.Envelope.view:type_name -> blocpress.events.v1.View
-	2,  // 11: blocpress.events.v1.MediaResized.renditions:type_name -> blocpress.events.v1.Rendition
-	3,  // 12: blocpress.events.v1.MediaManifest.resized:type_name -> blocpress.events.v1.MediaResized
-	4,  // 13: blocpress.events.v1.MediaManifest.failed:type_name -> blocpress.events.v1.MediaFailed
-	7,  // 14: blocpress.events.v1.Block.paragraph:type_name -> blocpress.events.v1.Paragraph
-	8,  // 15: blocpress.events.v1.Block.image:type_name -> blocpress.events.v1.Image
-	9,  // 16: blocpress.events.v1.Article.body:type_name -> blocpress.events.v1.Block
-	6,  // 17: blocpress.events.v1.Article.source:type_name -> blocpress.events.v1.Source
-	18, // 18: blocpress.events.v1.Article.submitted_at:type_name -> google.protobuf.Timestamp
-	18, // 19: blocpress.events.v1.Article.published_at:type_name -> google.protobuf.Timestamp
-	10, // 20: blocpress.events.v1.ArticleSubmitted.article:type_name -> blocpress.events.v1.Article
-	10, // 21: blocpress.events.v1.ArticleApproved.article:type_name -> blocpress.events.v1.Article
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	18, // 11: blocpress.events.v1.Envelope.view_batch:type_name -> blocpress.events.v1.ViewBatch
+	2,  // 12: blocpress.events.v1.MediaResized.renditions:type_name -> blocpress.events.v1.Rendition
+	3,  // 13: blocpress.events.v1.MediaManifest.resized:type_name -> blocpress.events.v1.MediaResized
+	4,  // 14: blocpress.events.v1.MediaManifest.failed:type_name -> blocpress.events.v1.MediaFailed
+	7,  // 15: blocpress.events.v1.Block.paragraph:type_name -> blocpress.events.v1.Paragraph
+	8,  // 16: blocpress.events.v1.Block.image:type_name -> blocpress.events.v1.Image
+	9,  // 17: blocpress.events.v1.Article.body:type_name -> blocpress.events.v1.Block
+	6,  // 18: blocpress.events.v1.Article.source:type_name -> blocpress.events.v1.Source
+	19, // 19: blocpress.events.v1.Article.submitted_at:type_name -> google.protobuf.Timestamp
+	19, // 20: blocpress.events.v1.Article.published_at:type_name -> google.protobuf.Timestamp
+	10, // 21: blocpress.events.v1.ArticleSubmitted.article:type_name -> blocpress.events.v1.Article
+	10, // 22: blocpress.events.v1.ArticleApproved.article:type_name -> blocpress.events.v1.Article
+	17, // 23: blocpress.events.v1.ViewBatch.views:type_name -> blocpress.events.v1.View
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_blocpress_events_v1_events_proto_init() }
@@ -1597,6 +1669,7 @@ func file_blocpress_events_v1_events_proto_init() {
 		(*Envelope_ArticlePublished)(nil),
 		(*Envelope_ArticleUnpublished)(nil),
 		(*Envelope_View)(nil),
+		(*Envelope_ViewBatch)(nil),
 	}
 	file_blocpress_events_v1_events_proto_msgTypes[9].OneofWrappers = []any{
 		(*Block_Paragraph)(nil),
@@ -1608,7 +1681,7 @@ func file_blocpress_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_blocpress_events_v1_events_proto_rawDesc), len(file_blocpress_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
