@@ -269,6 +269,11 @@ func (r *Renderer) refreshSite(ctx context.Context, t *tenant.Tenant) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.refreshSiteLocked(ctx, t)
+}
+
+// refreshSiteLocked is refreshSite for a caller holding r.mu.
+func (r *Renderer) refreshSiteLocked(ctx context.Context, t *tenant.Tenant) error {
 	idx, err := r.cache.get(ctx, t.ID)
 	if err != nil {
 		return err

@@ -185,7 +185,7 @@ func (s site) items(list []Summary, withLead bool) []listItem {
 	for _, a := range list {
 		it := listItem{Title: a.Title, URL: s.url(a.Path), Date: shortDate(a.PublishedAt), Thumb: a.Thumb}
 		if withLead {
-			it.Lead = a.Lead
+			it.Lead = truncateText(a.Lead, listLead)
 		}
 		out = append(out, it)
 	}
@@ -202,6 +202,8 @@ const (
 	relatedItems    = 5
 	otherItems      = 5
 	asidePhotos     = 4
+	// listLead is how much of a lead a list shows, in characters.
+	listLead = 240
 	// neighbourhood is how far from a changed article another article's
 	// lists can change (related, others and their filler).
 	neighbourhood = relatedItems + otherItems

@@ -267,6 +267,14 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	}
 	changed := paths(files)
 	changed = append(changed, spliced...)
+	if _, built := r.seen[tid]; !built {
+		// A tenant created after this process started has no 404 page,
+		// robots.txt or empty category pages yet: build them with its first
+		// publish rather than at the next refresh tick.
+		if err := r.refreshSiteLocked(ctx, t); err != nil {
+			log.Warn("building the tenant's pages; the next refresh retries", "err", err)
+		}
+	}
 	err = r.bus.Publish(ctx, &eventsv1.Envelope{
 		Id:            fmt.Sprintf("%s.%s.%d.published", tid, a.GetId(), a.GetRevision()),
 		Type:          bus.TypeArticlePublished,

@@ -295,12 +295,12 @@ func TestRenderPublishesAnApprovedArticle(t *testing.T) {
 		`<a href="/hungyen/">Trang chủ</a> › <a href="/hungyen/hoat-dong-dang-bo-khoi/">Hoạt động Đảng bộ khối</a>`,
 		"<h1>Giao ban lần thứ IX &lt;script&gt;alert(1)&lt;/script&gt; tại Hưng Yên</h1>",
 		"Thứ Tư, 24/04/2019, 15:55",
-		`<span class="views" hidden>Lượt xem: <b></b></span>`, "Cỡ chữ: <button", ">A−</button>", ">A</button>", ">A+</button>", `localStorage.setItem("bp-font"`,
+		`<span class="views">Lượt xem: <b></b></span>`, "Cỡ chữ: <button", ">A−</button>", ">A</button>", ">A+</button>", `localStorage.setItem("bp-font"`,
 		`<meta property="og:type" content="article">`, `<meta property="og:image" content="`+testSiteURL+media+`1600.jpg">`,
 		`<meta name="twitter:card" content="summary_large_image">`, `<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle"`,
 		`"datePublished":"2019-04-24T15:55:40+07:00"`, `<link rel="alternate" type="application/rss+xml"`, "Website liên kết", `<a href="https://baohungyen.vn" rel="noopener">Báo Hưng Yên</a>`,
 		`<p class="lead">Ngày 19/4/2019, tại thành phố Hưng Yên, Hội nghị giao ban &lt;b&gt;cụm Đồng bằng Bắc Bộ&lt;/b&gt;.</p>`,
-		`<figure><img src="`+media+`1024.jpg" srcset="`+media+`320.jpg 320w, `+media+`640.jpg 640w, `+media+`1024.jpg 1024w, `+media+`1600.jpg 1600w" sizes="(max-width: 800px) 100vw, 760px" width="1024" height="682" alt="Các đại biểu dự Hội nghị">`,
+		`<figure><img src="`+media+`1024.jpg" srcset="`+media+`320.jpg 320w, `+media+`640.jpg 640w, `+media+`1024.jpg 1024w, `+media+`1600.jpg 1600w" sizes="(max-width: 800px) 100vw, 760px" width="1024" height="682" alt="Các đại biểu dự Hội nghị" fetchpriority="high">`,
 		`<figcaption>Các đại biểu dự Hội nghị <span class="credit">Ảnh: Lam Hồng</span></figcaption></figure>`,
 		"<p>Tham dự Hội nghị gồm các đồng chí thường trực đảng ủy.</p>",
 		"<p>Đồng chí phát biểu &#34;đoàn kết&#34; &amp; &lt;i&gt;thống nhất&lt;/i&gt;.</p>",
@@ -432,4 +432,35 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// A tenant created while render runs gets its 404 page, robots.txt and
+// empty category pages with its first article, not only at the next
+// configuration refresh.
+func TestFirstPublishOfANewTenantBuildsItsPages(t *testing.T) {
+	h := start(t)
+	ctx := t.Context()
+	h.waitFor("hungyen's pages", func() bool { return h.exists("index.html") })
+	tenantsKV, err := h.bus.KV(ctx, bus.BucketTenants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	namdinh := &tenant.Tenant{ID: "namdinh", Name: "Đảng bộ Khối tỉnh Nam Định",
+		Categories: []tenant.Category{{Slug: "tin-tuc", Name: "Tin tức"}, {Slug: "xay-dung-dang", Name: "Xây dựng Đảng"}}}
+	if err := tenant.NewStore(tenantsKV).Put(ctx, namdinh); err != nil {
+		t.Fatal(err)
+	}
+	a := &eventsv1.Article{Id: "nd00000000000001", Revision: 1, Category: "tin-tuc", Title: "Hội nghị tổng kết",
+		Body: []*eventsv1.Block{paragraph("Nội dung.")}}
+	env := approved(a, time.Now())
+	env.Id, env.Tenant = "namdinh.nd00000000000001.1.approved", "namdinh"
+	h.publish(env)
+	if ev := h.nextPublished(); ev.GetTenant() != "namdinh" {
+		t.Fatalf("published %s/%s", ev.GetTenant(), ev.GetArticlePublished().GetArticleId())
+	}
+	for _, p := range []string{"404.html", "robots.txt", "xay-dung-dang/index.html"} {
+		if _, err := h.store.Stat(ctx, "site/namdinh/"+p); err != nil {
+			t.Errorf("%s once namdinh's first article is published: %v", p, err)
+		}
+	}
 }
