@@ -8,12 +8,14 @@ replace (
 )
 
 require (
+	github.com/HugoSmits86/nativewebp v0.9.3
 	github.com/blocpress/blocpress/libs v0.0.0-00010101000000-000000000000
 	github.com/blocpress/blocpress/proto v0.0.0
 	github.com/disintegration/imaging v1.6.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
 	golang.org/x/image v0.47.0
+	golang.org/x/sync v0.24.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -46,7 +48,6 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect

@@ -12,22 +12,25 @@ import (
 // The photo manifest, and where its parts live.
 //
 // The KV manifest (bucket "media", proto MediaManifest) and the
-// media.resized event list the plain JPEG renditions only — Rendition
-// format "jpeg", key media/<tenant>/<media>/<width>.jpg — because that is
-// what their readers use today: render builds srcset from every rendition
-// whose key is <width>.jpg, and ingest's status API turns every rendition
-// into a /<width>.jpg URL, so a crop or a PNG listed there would show up as
-// a wrong link.
+// media.resized event list what pages are built from, in the proto's
+// Rendition (width, height, bytes, key, format):
+//   - the plain renditions for srcset: format "jpeg", key
+//     media/<tenant>/<media>/<width>.jpg — or, for a photo with
+//     transparency, format "png", key …/<width>.png, so that srcset keeps
+//     the transparency (render takes "jpeg" and "png" plain renditions);
+//   - the 16:9 crops for list pages and social cards: format "jpeg-16x9",
+//     key …/<width>-16x9.jpg (render's socialImage picks the widest; its
+//     srcset leaves them out).
 //
-// Everything the proto cannot say yet goes to a JSON sidecar,
-// media/<tenant>/<media>/manifest.json (image-resize is its only writer,
-// written before the KV manifest, so whoever sees the KV entry finds it):
-// the original's format, size in bytes and pixels, frames and orientation;
-// every rendition with kind, format, width, height, bytes and key (plain
-// JPEGs, PNGs keeping transparency at media/…/<width>.png, 16:9 crops at
-// media/…/crop-<width>.jpg); the crop window and focal point; the dominant
-// colour and a tiny placeholder PNG as a data: URI. Once the proto has
-// fields for them (see the README) they move to MediaManifest.
+// Everything else goes to a JSON sidecar, media/<tenant>/<media>/manifest.json
+// (image-resize is its only writer; it is written before the KV manifest,
+// so whoever sees the KV entry finds it): the original's format, size in
+// bytes and pixels, frames and orientation; every stored rendition with
+// kind, format, width, height, bytes and key — including, for a transparent
+// photo, the JPEGs flattened on white (…/<width>.jpg, so every plain width
+// also exists as JPEG) and lossless WebP (…/<width>.webp); the crop window
+// and focal point; the dominant colour and a tiny placeholder PNG as a data:
+// URI. The README lists the proto fields that would carry these instead.
 
 // sidecar is manifest.json.
 type sidecar struct {
@@ -63,7 +66,7 @@ type sidecarCrop struct {
 }
 
 type sidecarRendition struct {
-	Kind   string `json:"kind"` // plain, plain-alpha, crop-16x9
+	Kind   string `json:"kind"` // plain, plain-alpha (PNG, WebP), crop-16x9
 	Format string `json:"format"`
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
@@ -95,9 +98,11 @@ func renditionObject(tenantID, mediaID string, r photo.Rendition) (key, contentT
 	w := strconv.Itoa(r.Width)
 	switch {
 	case r.Kind == photo.KindCrop:
-		return base + "crop-" + w + ".jpg", "image/jpeg"
+		return base + w + "-16x9.jpg", "image/jpeg"
 	case r.Format == "png":
 		return base + w + ".png", "image/png"
+	case r.Format == "webp":
+		return base + w + ".webp", "image/webp"
 	}
 	return renditionKey(tenantID, mediaID, r.Width), "image/jpeg"
 }
@@ -132,4 +137,27 @@ func makeSidecar(tenantID, mediaID string, size int64, res *photo.Result, focalS
 			Width: r.Width, Height: r.Height, Bytes: len(r.Data), Key: k})
 	}
 	return s
+}
+
+// inManifest reports whether a rendition is listed in the KV manifest and
+// the media.resized event (see the top of this file).
+func inManifest(r photo.Rendition, transparent bool) bool {
+	switch r.Kind {
+	case photo.KindCrop:
+		return true
+	case photo.KindPlain:
+		return !transparent
+	case photo.KindPlainAlpha:
+		return r.Format == "png"
+	}
+	return false
+}
+
+// manifestFormat is a rendition's format as the proto's Rendition.format
+// says it: "jpeg", "png", or "jpeg-16x9" for a crop.
+func manifestFormat(r photo.Rendition) string {
+	if r.Kind == photo.KindCrop {
+		return r.Format + "-16x9"
+	}
+	return r.Format
 }

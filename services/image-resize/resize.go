@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -94,8 +96,13 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 	}
 	log := r.log.With("tenant", tenantID, "media", mediaID)
 
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
+	// Storage and bus calls are bounded by r.timeout, each phase on its
+	// own; rendering is not (the bus tells JetStream the message is in
+	// progress while it runs), so a large photo on a busy machine is not
+	// turned into a retry.
+	hctx := ctx
+	ctx, cancelRead := context.WithTimeout(hctx, r.timeout)
+	defer cancelRead()
 
 	data, err := r.readOriginal(ctx, key)
 	if tl, ok := errors.AsType[*tooLargeError](err); ok {
@@ -133,13 +140,16 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 	}
 
 	weight := min(max(photo.WorkingBytes(hdr, opts)/4, 1), r.budgetSize)
-	if err := r.budget.Acquire(ctx, weight); err != nil {
+	if err := r.budget.Acquire(hctx, weight); err != nil {
 		return fmt.Errorf("waiting for memory budget: %w", err)
 	}
 	start := time.Now()
 	res, err := photo.Render(data, opts)
 	r.budget.Release(weight)
 	r.seconds.Observe(time.Since(start).Seconds())
+	cancelRead()
+	ctx, cancelStore := context.WithTimeout(hctx, r.timeout)
+	defer cancelStore()
 	if u, ok := errors.AsType[*photo.Unusable](err); ok {
 		return r.fail(ctx, log, tenantID, mediaID, u.Reason)
 	}
@@ -159,12 +169,15 @@ func (r *resizer) handle(ctx context.Context, m *bus.Message) error {
 		if err := r.blobs.PutBytes(ctx, k, rd.Data, ctype); err != nil {
 			return err
 		}
-		if rd.Kind == photo.KindPlain {
+		if inManifest(rd, res.Transparent) {
 			resized.Renditions = append(resized.Renditions, &eventsv1.Rendition{
-				Width: int32(rd.Width), Height: int32(rd.Height), Bytes: int64(len(rd.Data)), Key: k, Format: rd.Format,
+				Width: int32(rd.Width), Height: int32(rd.Height), Bytes: int64(len(rd.Data)), Key: k, Format: manifestFormat(rd),
 			})
 		}
 	}
+	// Ordered by width, smallest first, as the proto says; a plain rendition
+	// before a crop of the same width.
+	slices.SortStableFunc(resized.Renditions, func(a, b *eventsv1.Rendition) int { return cmp.Compare(a.GetWidth(), b.GetWidth()) })
 	side, err := json.MarshalIndent(makeSidecar(tenantID, mediaID, int64(len(data)), res, focalSource), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding manifest.json: %w", err)

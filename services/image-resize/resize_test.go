@@ -4,12 +4,22 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
+	"image/color"
+	"image/color/palette"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"net/http"
+	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +27,7 @@ import (
 
 	"github.com/disintegration/imaging"
 	"github.com/nats-io/nats.go/jetstream"
+	_ "golang.org/x/image/webp" // image.Decode reads the WebP renditions
 	"google.golang.org/protobuf/proto"
 
 	"github.com/blocpress/blocpress/libs/blob"
@@ -40,25 +51,50 @@ type harness struct {
 	httpAddr string
 }
 
+// servers are the NATS and MinIO one or more instances share.
+type servers struct {
+	natsURL string
+	s3      blob.Config
+}
+
 func start(t *testing.T) *harness {
 	t.Helper()
 	nats := testkit.NATS(t)
-	s3 := testkit.MinIO(t)
+	srv := servers{natsURL: nats.URL(), s3: testkit.MinIO(t)}
+	h := srv.client(t)
+	h.httpAddr = srv.instance(t, nil)
+	h.waitReady(t)
+	return h
+}
+
+// env is an instance's environment.
+func (srv servers) env(t *testing.T, extra map[string]string) map[string]string {
 	port, err := localstack.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"NATS_URL":                nats.URL(),
-		"S3_ENDPOINT":             s3.Endpoint,
-		"S3_ACCESS_KEY":           s3.AccessKey,
-		"S3_SECRET_KEY":           s3.SecretKey,
-		"S3_BUCKET":               s3.Bucket,
+		"NATS_URL":                srv.natsURL,
+		"S3_ENDPOINT":             srv.s3.Endpoint,
+		"S3_ACCESS_KEY":           srv.s3.AccessKey,
+		"S3_SECRET_KEY":           srv.s3.SecretKey,
+		"S3_BUCKET":               srv.s3.Bucket,
 		"IMAGE_RESIZE_HTTP_ADDR":  fmt.Sprintf("127.0.0.1:%d", port),
 		"IMAGE_RESIZE_MAX_BYTES":  fmt.Sprint(testMaxBytes),
 		"IMAGE_RESIZE_LOG_LEVEL":  "debug",
 		"IMAGE_RESIZE_MAX_PIXELS": "40000000",
 	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// instance runs image-resize in-process until the test ends and returns its
+// HTTP address.
+func (srv servers) instance(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	env := srv.env(t, extra)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, t.Output()) }()
@@ -68,10 +104,15 @@ func start(t *testing.T) *harness {
 			t.Errorf("run: %v", err)
 		}
 	})
+	return env["IMAGE_RESIZE_HTTP_ADDR"]
+}
 
+// client connects the test's own clients.
+func (srv servers) client(t *testing.T) *harness {
+	t.Helper()
 	sctx, scancel := context.WithTimeout(context.Background(), time.Minute)
 	defer scancel()
-	b, err := bus.Connect(bus.Config{URL: nats.URL(), Name: "test"})
+	b, err := bus.Connect(bus.Config{URL: srv.natsURL, Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,26 +124,30 @@ func start(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.New(s3)
+	blobs, err := blob.New(srv.s3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := blobs.EnsureBucket(sctx); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{bus: b, blobs: blobs, media: media, httpAddr: env["IMAGE_RESIZE_HTTP_ADDR"]}
+	return &harness{bus: b, blobs: blobs, media: media}
+}
+
+func (h *harness) waitReady(t *testing.T) {
+	t.Helper()
+	ctx := ctxFor(t)
 	for {
 		code, body, err := h.get("/readyz")
 		if err == nil && code == http.StatusOK {
-			break
+			return
 		}
 		select {
-		case <-sctx.Done():
+		case <-ctx.Done():
 			t.Fatalf("service never became ready: %d %s %v", code, body, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return h
 }
 
 func (h *harness) get(path string) (int, string, error) {
@@ -231,8 +276,10 @@ func (h *harness) manifest(t *testing.T, mediaID string) *eventsv1.MediaManifest
 	return mf
 }
 
-// resized checks the success event and the manifest, and returns each
-// rendition's bytes from S3, checked against what the event says.
+// resized checks the success event and the manifest, and returns the plain
+// renditions and their bytes from S3, checked against what the event says;
+// wantW and wantH are the plain renditions' sizes (crops are checked too,
+// for key, size and 16:9).
 func (h *harness) resized(t *testing.T, mediaID string, wantW, wantH []int) ([]*eventsv1.Rendition, [][]byte) {
 	t.Helper()
 	env := h.outcome(t, mediaID)
@@ -246,11 +293,24 @@ func (h *harness) resized(t *testing.T, mediaID string, wantW, wantH []int) ([]*
 	}
 	var gotW, gotH []int
 	var files [][]byte
+	var plain []*eventsv1.Rendition
 	ctx := ctxFor(t)
+	last := int32(0)
 	for _, r := range res.GetRenditions() {
-		gotW, gotH = append(gotW, int(r.GetWidth())), append(gotH, int(r.GetHeight()))
-		if want := fmt.Sprintf("media/%s/%s/%d.jpg", testTenant, mediaID, r.GetWidth()); r.GetKey() != want || r.GetFormat() != "jpeg" {
-			t.Errorf("rendition key %q format %q, want %q jpeg", r.GetKey(), r.GetFormat(), want)
+		if r.GetWidth() < last {
+			t.Errorf("renditions not ordered by width: %d after %d", r.GetWidth(), last)
+		}
+		last = r.GetWidth()
+		ext, ctype := map[string]string{"jpeg": "jpg", "png": "png", "jpeg-16x9": "jpg"}[r.GetFormat()], "image/jpeg"
+		want := fmt.Sprintf("media/%s/%s/%d.%s", testTenant, mediaID, r.GetWidth(), ext)
+		switch r.GetFormat() {
+		case "jpeg-16x9":
+			want = fmt.Sprintf("media/%s/%s/%d-16x9.jpg", testTenant, mediaID, r.GetWidth())
+		case "png":
+			ctype = "image/png"
+		}
+		if r.GetKey() != want || ext == "" {
+			t.Errorf("rendition key %q format %q, want %q", r.GetKey(), r.GetFormat(), want)
 		}
 		rc, info, err := h.blobs.Get(ctx, r.GetKey())
 		if err != nil {
@@ -261,19 +321,27 @@ func (h *harness) resized(t *testing.T, mediaID string, wantW, wantH []int) ([]*
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.ContentType != "image/jpeg" || int64(len(b)) != r.GetBytes() {
-			t.Errorf("%s: %s, %d bytes; want image/jpeg, %d bytes", r.GetKey(), info.ContentType, len(b), r.GetBytes())
+		if info.ContentType != ctype || int64(len(b)) != r.GetBytes() {
+			t.Errorf("%s: %s, %d bytes; want %s, %d bytes", r.GetKey(), info.ContentType, len(b), ctype, r.GetBytes())
 		}
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-		if err != nil || format != "jpeg" || cfg.Width != int(r.GetWidth()) || cfg.Height != int(r.GetHeight()) {
-			t.Errorf("%s decodes as %s %d×%d (%v), want jpeg %d×%d", r.GetKey(), format, cfg.Width, cfg.Height, err, r.GetWidth(), r.GetHeight())
+		if err != nil || format != strings.TrimSuffix(r.GetFormat(), "-16x9") || cfg.Width != int(r.GetWidth()) || cfg.Height != int(r.GetHeight()) {
+			t.Errorf("%s decodes as %s %d×%d (%v), want %s %d×%d", r.GetKey(), format, cfg.Width, cfg.Height, err, r.GetFormat(), r.GetWidth(), r.GetHeight())
 		}
+		if r.GetFormat() == "jpeg-16x9" {
+			if cfg.Width*9 != cfg.Height*16 {
+				t.Errorf("%s is %d×%d, not 16:9", r.GetKey(), cfg.Width, cfg.Height)
+			}
+			continue
+		}
+		gotW, gotH = append(gotW, int(r.GetWidth())), append(gotH, int(r.GetHeight()))
 		files = append(files, b)
+		plain = append(plain, r)
 	}
 	if !slices.Equal(gotW, wantW) || !slices.Equal(gotH, wantH) {
 		t.Errorf("renditions %v × %v, want %v × %v", gotW, gotH, wantW, wantH)
 	}
-	return res.GetRenditions(), files
+	return plain, files
 }
 
 // failed checks the failure event and manifest and returns the reason.
@@ -294,6 +362,49 @@ func (h *harness) failed(t *testing.T, mediaID string) string {
 	return f.GetReason()
 }
 
+// sidecar reads a photo's manifest.json.
+func (h *harness) sidecar(t *testing.T, mediaID string) *sidecar {
+	t.Helper()
+	b, err := h.blobs.GetBytes(ctxFor(t), sidecarKey(testTenant, mediaID), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc sidecar
+	if err := json.Unmarshal(b, &sc); err != nil {
+		t.Fatal(err)
+	}
+	return &sc
+}
+
+// object reads a stored object and its content type.
+func (h *harness) object(t *testing.T, key string) ([]byte, string) {
+	t.Helper()
+	rc, info, err := h.blobs.Get(ctxFor(t), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, info.ContentType
+}
+
+// pngHeader is a PNG signature and an IHDR chunk (8-bit RGBA) claiming
+// width×height, with nothing after it.
+func pngHeader(width, height uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := binary.BigEndian.AppendUint32([]byte("IHDR"), width)
+	chunk = binary.BigEndian.AppendUint32(chunk, height)
+	chunk = append(chunk, 8, 6, 0, 0, 0)
+	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(chunk)-4)))
+	b.Write(chunk)
+	b.Write(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(chunk)))
+	return b.Bytes()
+}
+
 func TestImageResize(t *testing.T) {
 	h := start(t)
 
@@ -304,11 +415,44 @@ func TestImageResize(t *testing.T) {
 		}
 	})
 
-	t.Run("landscape photo gets every configured width", func(t *testing.T) {
-		id := h.upload(t, testkit.Photo(t, "photo1.jpg"), true)
+	t.Run("landscape photo gets every configured width, crops and a manifest", func(t *testing.T) {
+		orig := testkit.Photo(t, "photo1.jpg")
+		id := h.upload(t, orig, true)
 		h.resized(t, id, []int{320, 640, 1024, 1600}, []int{240, 480, 768, 1200})
 		if res := h.outcome(t, id).GetMediaResized(); res.GetOriginalWidth() != 1920 || res.GetOriginalHeight() != 1440 {
 			t.Errorf("original %d×%d, want 1920×1440", res.GetOriginalWidth(), res.GetOriginalHeight())
+		}
+		sc := h.sidecar(t, id)
+		if sc.Original.Format != "jpeg" || sc.Original.Bytes != int64(len(orig)) || sc.Width != 1920 || sc.Height != 1440 || sc.Transparent {
+			t.Errorf("manifest.json original %+v, %d×%d transparent %v", sc.Original, sc.Width, sc.Height, sc.Transparent)
+		}
+		if !regexp.MustCompile(`^#[0-9a-f]{6}$`).MatchString(sc.DominantColor) || !strings.HasPrefix(sc.Placeholder, "data:image/png;base64,") {
+			t.Errorf("dominant colour %q, placeholder %.40q", sc.DominantColor, sc.Placeholder)
+		}
+		if sc.Crop == nil || sc.Crop.Width != 1920 || sc.Crop.Height != 1080 || sc.Crop.FocalSource != "smart" {
+			t.Errorf("crop %+v, want a 1920×1080 window placed by smart detection", sc.Crop)
+		}
+		var crops []string
+		for _, r := range sc.Renditions {
+			b, ctype := h.object(t, r.Key)
+			if len(b) != r.Bytes || ctype != "image/jpeg" {
+				t.Errorf("%s: %d bytes %s, manifest says %d", r.Key, len(b), ctype, r.Bytes)
+			}
+			if r.Kind == "crop-16x9" {
+				crops = append(crops, fmt.Sprintf("%s %d×%d", path.Base(r.Key), r.Width, r.Height))
+				if !slices.ContainsFunc(h.outcome(t, id).GetMediaResized().GetRenditions(), func(m *eventsv1.Rendition) bool {
+					return m.GetKey() == r.Key && m.GetFormat() == "jpeg-16x9"
+				}) {
+					t.Errorf("%s is not in media.resized as jpeg-16x9", r.Key)
+				}
+				cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+				if err != nil || cfg.Width*9 != cfg.Height*16 {
+					t.Errorf("%s is %d×%d (%v), not 16:9", r.Key, cfg.Width, cfg.Height, err)
+				}
+			}
+		}
+		if want := []string{"320-16x9.jpg 320×180", "640-16x9.jpg 640×360", "1280-16x9.jpg 1280×720"}; !slices.Equal(crops, want) {
+			t.Errorf("crops %q, want %q", crops, want)
 		}
 	})
 
@@ -339,12 +483,107 @@ func TestImageResize(t *testing.T) {
 		if d := meanAbsDiff(got, want); d > 8 {
 			t.Errorf("320-px rendition differs from the photo rotated 90° clockwise by %.1f per channel; wrong rotation?", d)
 		}
+		if sc := h.sidecar(t, id); sc.Original.Orientation != 6 || sc.Width != 1440 || sc.Height != 1920 {
+			t.Errorf("manifest.json: orientation %d, %d×%d", sc.Original.Orientation, sc.Width, sc.Height)
+		}
+	})
+
+	t.Run("transparent PNG keeps PNG and WebP renditions beside the JPEG ones", func(t *testing.T) {
+		img := image.NewNRGBA(image.Rect(0, 0, 700, 350))
+		for y := 50; y < 300; y++ {
+			for x := 100; x < 600; x++ {
+				img.SetNRGBA(x, y, color.NRGBA{R: 30, G: 90, B: 200, A: 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		id := h.upload(t, buf.Bytes(), true)
+		h.resized(t, id, []int{320, 640, 700}, []int{160, 320, 350})
+		sc := h.sidecar(t, id)
+		if !sc.Transparent {
+			t.Error("manifest.json does not say transparent")
+		}
+		var pngs []string
+		for _, r := range sc.Renditions {
+			if r.Format == "png" || r.Format == "webp" {
+				b, ctype := h.object(t, r.Key)
+				out, format, err := image.Decode(bytes.NewReader(b))
+				if err != nil || ctype != "image/"+r.Format || format != r.Format {
+					t.Fatalf("%s: %s %s %v", r.Key, ctype, format, err)
+				}
+				if _, _, _, a := out.At(2, 2).RGBA(); a != 0 {
+					t.Errorf("%s: corner alpha %d, want transparent", r.Key, a>>8)
+				}
+				pngs = append(pngs, path.Base(r.Key))
+			}
+		}
+		if want := []string{"320.png", "640.png", "700.png", "320.webp", "640.webp", "700.webp"}; !slices.Equal(pngs, want) {
+			t.Errorf("transparent renditions %q, want %q", pngs, want)
+		}
+	})
+
+	t.Run("the editor's focal point places the crop", func(t *testing.T) {
+		src, err := imaging.Decode(bytes.NewReader(testkit.Photo(t, "photo2.jpg")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		portrait := imaging.Resize(imaging.Rotate90(src), 800, 0, imaging.Lanczos)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, portrait, &jpeg.Options{Quality: 85}); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
+		sum := sha256.Sum256(data)
+		id := hex.EncodeToString(sum[:])
+		if err := h.blobs.PutBytes(ctxFor(t), focalKey(testTenant, id), []byte(`{"x":0.5,"y":0.1}`), "application/json"); err != nil {
+			t.Fatal(err)
+		}
+		h.upload(t, data, true)
+		h.resized(t, id, []int{320, 640, 800}, []int{481, 962, 1202})
+		sc := h.sidecar(t, id)
+		if sc.Crop == nil || sc.Crop.FocalSource != "editor" || sc.Crop.Y != 0 || sc.Crop.Width != 800 || sc.Crop.Height != 450 {
+			t.Errorf("crop %+v, want 800×450 at the top, from the editor's focal point", sc.Crop)
+		}
+	})
+
+	t.Run("animated GIF gives its first frame", func(t *testing.T) {
+		g := &gif.GIF{}
+		for i := range 3 {
+			m := image.NewPaletted(image.Rect(0, 0, 400, 200), palette.Plan9)
+			for j := range m.Pix {
+				m.Pix[j] = uint8(20 + 50*i)
+			}
+			g.Image, g.Delay = append(g.Image, m), append(g.Delay, 10)
+		}
+		var buf bytes.Buffer
+		if err := gif.EncodeAll(&buf, g); err != nil {
+			t.Fatal(err)
+		}
+		id := h.upload(t, buf.Bytes(), true)
+		_, files := h.resized(t, id, []int{320, 400}, []int{160, 200})
+		out, _ := imaging.Decode(bytes.NewReader(files[0]))
+		want := color.RGBAModel.Convert(palette.Plan9[20]).(color.RGBA)
+		if c := color.RGBAModel.Convert(out.At(100, 50)).(color.RGBA); max(absDiff(c.R, want.R), absDiff(c.G, want.G), absDiff(c.B, want.B)) > 8 {
+			t.Errorf("centre %v, want the first frame's %v", c, want)
+		}
+		if sc := h.sidecar(t, id); sc.Original.Frames != 3 {
+			t.Errorf("manifest.json: %d frames, want 3", sc.Original.Frames)
+		}
 	})
 
 	t.Run("text file fails", func(t *testing.T) {
 		id := h.upload(t, []byte("Xin chào, đây không phải là ảnh.\n"), true)
 		if r := h.failed(t, id); !strings.Contains(r, "not a JPEG, PNG, GIF or WebP image") {
 			t.Errorf("reason %q, want it to say the file is not an image", r)
+		}
+	})
+
+	t.Run("SVG fails with a reason", func(t *testing.T) {
+		id := h.upload(t, []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), true)
+		if r := h.failed(t, id); !strings.Contains(r, "SVG files are not accepted") {
+			t.Errorf("reason %q, want SVG refused", r)
 		}
 	})
 
@@ -397,7 +636,7 @@ func TestImageResize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{`image_resize_photos_total{outcome="resized"} 2`, `image_resize_photos_total{outcome="failed"} 4`} {
+		for _, want := range []string{`image_resize_photos_total{outcome="resized"} 5`, `image_resize_photos_total{outcome="failed"} 5`, `image_resize_render_seconds_count 6`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
@@ -405,12 +644,17 @@ func TestImageResize(t *testing.T) {
 	})
 }
 
+func absDiff(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
+
 func TestConfigIsChecked(t *testing.T) {
 	for name, env := range map[string]map[string]string{
 		"not a number": {"IMAGE_RESIZE_WIDTHS": "320,wide"},
 		"zero width":   {"IMAGE_RESIZE_WIDTHS": "0,640"},
 		"quality":      {"IMAGE_RESIZE_JPEG_QUALITY": "101"},
 		"pixels":       {"IMAGE_RESIZE_MAX_PIXELS": "-1"},
+		"crop width":   {"IMAGE_RESIZE_CROP_WIDTHS": "320,70000"},
+		"crop default": {"IMAGE_RESIZE_CROP_DEFAULT": "faces"},
+		"budget":       {"IMAGE_RESIZE_PIXEL_BUDGET": "0"},
 	} {
 		err := run(t.Context(), func(k string) string { return env[k] }, io.Discard)
 		if err == nil {
@@ -419,8 +663,13 @@ func TestConfigIsChecked(t *testing.T) {
 	}
 	cfg := Config{Widths: []int{1024, 320, 640, 320}, MaxPixels: 1, MaxBytes: 1, JPEGQuality: 82}
 	cfg.ShutdownTimeout = time.Second
-	if err := cfg.validate(); err != nil || !slices.Equal(cfg.Widths, []int{320, 640, 1024}) {
-		t.Errorf("validate: %v, widths %v; want sorted without repeats", err, cfg.Widths)
+	cfg.CropWidths, cfg.CropDefault, cfg.PixelBudget = []int{1280, 320, 1280}, "centre", 1
+	if err := cfg.validate(); err != nil || !slices.Equal(cfg.Widths, []int{320, 640, 1024}) || !slices.Equal(cfg.CropWidths, []int{320, 1280}) {
+		t.Errorf("validate: %v, widths %v crops %v; want sorted without repeats", err, cfg.Widths, cfg.CropWidths)
+	}
+	cfg.CropWidths = []int{0}
+	if err := cfg.validate(); err != nil || cfg.CropWidths != nil {
+		t.Errorf("CROP_WIDTHS=0: %v %v, want no crops", err, cfg.CropWidths)
 	}
 }
 

@@ -247,13 +247,15 @@ func TestAPI(t *testing.T) {
 		}
 		manifest, _ := proto.Marshal(&eventsv1.MediaManifest{MediaId: id, Resized: &eventsv1.MediaResized{
 			MediaId: id, OriginalWidth: 1600, OriginalHeight: 1067,
-			Renditions: []*eventsv1.Rendition{{Width: 480, Height: 320, Bytes: 40000, Key: "media/media-a/" + id + "/480.jpg", Format: "jpeg"}},
+			Renditions: []*eventsv1.Rendition{{Width: 480, Height: 320, Bytes: 40000, Key: "media/media-a/" + id + "/480.jpg", Format: "jpeg"},
+				{Width: 640, Height: 360, Bytes: 30000, Key: "media/media-a/" + id + "/640-16x9.jpg", Format: "jpeg-16x9"}},
 		}})
 		if _, err := s.kv(t, bus.BucketMedia).Put(context.Background(), "media-a."+id, manifest); err != nil {
 			t.Fatal(err)
 		}
 		s.do(t, http.MethodGet, "/v1/tenants/media-a/media/"+id, editor, nil).expect(t, http.StatusOK, &mv)
-		want := []renditionView{{Width: 480, Height: 320, Bytes: 40000, URL: "/media-a/media/" + id + "/480.jpg"}}
+		want := []renditionView{{Width: 480, Height: 320, Bytes: 40000, Format: "jpeg", URL: "/media-a/media/" + id + "/480.jpg"},
+			{Width: 640, Height: 360, Bytes: 30000, Format: "jpeg-16x9", URL: "/media-a/media/" + id + "/640-16x9.jpg"}}
 		if mv.Status != "resized" || !slices.Equal(mv.Renditions, want) {
 			t.Errorf("after resize: %+v", mv)
 		}

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,9 +54,15 @@ func originalKey(tenantID, mediaID string) string {
 	return "media/" + tenantID + "/" + mediaID + "/original"
 }
 
-// renditionURL is the public path (served by site) of a rendition.
-func renditionURL(tenantID, mediaID string, width int32) string {
-	return "/" + tenantID + "/media/" + mediaID + "/" + strconv.Itoa(int(width)) + ".jpg"
+// renditionURL is the public path (served by site) of a rendition: the file
+// name of its S3 key (media/<tenant>/<media>/<file>: "640.jpg", "640.webp",
+// "640-16x9.jpg"), or "<width>.jpg" for a manifest without keys.
+func renditionURL(tenantID, mediaID string, rd *eventsv1.Rendition) string {
+	file := path.Base(rd.GetKey())
+	if rd.GetKey() == "" {
+		file = strconv.Itoa(int(rd.GetWidth())) + ".jpg"
+	}
+	return "/" + tenantID + "/media/" + mediaID + "/" + file
 }
 
 func (s *service) mediaStatusURL(tenantID, mediaID string) string {
@@ -259,6 +266,7 @@ type renditionView struct {
 	Width  int32  `json:"width"`
 	Height int32  `json:"height"`
 	Bytes  int64  `json:"bytes"`
+	Format string `json:"format"`
 	URL    string `json:"url"`
 }
 
@@ -317,8 +325,8 @@ func (s *service) mediaStatus(ctx context.Context, tenantID, id string) (mediaVi
 		v.Status = mediaResized
 		for _, rd := range m.GetResized().GetRenditions() {
 			v.Renditions = append(v.Renditions, renditionView{
-				Width: rd.GetWidth(), Height: rd.GetHeight(), Bytes: rd.GetBytes(),
-				URL: renditionURL(tenantID, id, rd.GetWidth()),
+				Width: rd.GetWidth(), Height: rd.GetHeight(), Bytes: rd.GetBytes(), Format: rd.GetFormat(),
+				URL: renditionURL(tenantID, id, rd),
 			})
 		}
 	}
