@@ -76,7 +76,7 @@ func setup(m *testing.M) (int, error) {
 	defer cancel()
 	platform, err = stack.Start(ctx, stack.Options{
 		DataDir: dataDir, BinDir: binDir, PublicHost: "127.0.0.1", Log: logs,
-		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken,
+		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt,
 	})
 	if err != nil {
 		return 1, err
@@ -202,18 +202,59 @@ func TestArticleWithPhotoIsPublishedAndCounted(t *testing.T) {
 		t.Error("site serves the original upload")
 	}
 
-	views := client.New(platform.URL("view-counter"), "")
-	for range 2 {
-		if err := views.Do(ctx, http.MethodPost, "/v1/tenants/namdinh/views/"+sub.ID, nil, nil, nil); err != nil {
+	// Two readers (different browsers) open the page: the count reaches 2.
+	const (
+		phone   = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+		desktop = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+		tablet  = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+		crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+	)
+	beacon := func(ua string) {
+		h := http.Header{"User-Agent": {ua}, "Origin": {platform.URL("site")}}
+		if err := client.New(platform.URL("view-counter"), "").Do(ctx, http.MethodPost, "/v1/tenants/namdinh/views/"+sub.ID, h, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
+	beacon(phone)
+	beacon(desktop)
 	waitCount(t, ctx, "namdinh", sub.ID, 2)
+	// A crawler and the first reader again do not count; a third reader does.
+	beacon(crawler)
+	beacon(phone)
+	beacon(tablet)
+	waitFolded(t, ctx)
+	waitCount(t, ctx, "namdinh", sub.ID, 3)
 
 	// The home page and the category page list it.
 	for _, u := range []string{platform.URL("site") + "/namdinh/", platform.URL("site") + "/namdinh/tin-tuc-su-kien/"} {
 		if _, b := fetch(t, u); !strings.Contains(string(b), "Hội nghị học tập, quán triệt Nghị quyết") {
 			t.Errorf("%s does not list the article", u)
+		}
+	}
+}
+
+// waitFolded waits until view-counter's consumer has folded every view on
+// the stream, so that a count read afterwards is final.
+func waitFolded(t *testing.T, ctx context.Context) {
+	t.Helper()
+	b, err := bus.Connect(bus.Config{URL: platform.NATS.URL(), Name: "e2e-views"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(context.Background()) //nolint:errcheck
+	for {
+		c, err := b.JetStream().Consumer(ctx, bus.StreamViews, bus.ConsumerViewCounter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Info(ctx)
+		if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("view-counter did not fold every view: %+v, %v", info, err)
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }

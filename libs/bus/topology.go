@@ -97,7 +97,18 @@ type ConsumerSpec struct {
 var streams = []jetstream.StreamConfig{
 	{Name: StreamMedia, Subjects: []string{"media.>"}, Description: "photos uploaded, resized or failed"},
 	{Name: StreamArticles, Subjects: []string{"article.>"}, Description: "article lifecycle; replayable to rebuild every site"},
-	{Name: StreamViews, Subjects: []string{"views.>"}, Description: "accepted page views"},
+	// VIEWS keeps every accepted view for good (limits retention with no
+	// MaxAge, MaxMsgs or MaxBytes): it is the record the counts are folded
+	// from, and `view-counter rebuild` recomputes every counter from it after
+	// Redis loses its data. A view alone in its message takes about 230
+	// bytes, one in the ViewBatch messages view-counter coalesces under load
+	// under 80, so a million views a day is 25 to 85 GB a year. Should it
+	// ever need bounding, give it a MaxBytes with DiscardNew (beacons then
+	// fail with 503 rather than history vanishing silently), and never
+	// delete and re-create it: its sequences would start again, and
+	// view-counter remembers folded messages by sequence.
+	{Name: StreamViews, Subjects: []string{"views.>"}, Retention: jetstream.LimitsPolicy,
+		Description: "accepted page views, kept for good: counts are rebuilt from them"},
 	{Name: StreamDeadLetter, Subjects: []string{"deadletter.>"}, Description: "messages a consumer gave up on, with the reason"},
 	{Name: StreamAudit, Subjects: []string{"audit.>"}, DenyDelete: true, DenyPurge: true,
 		Description: "moderation verdicts and reviewer decisions, append-only; writer: moderation"},
@@ -118,7 +129,10 @@ var Consumers = map[string]ConsumerSpec{
 		AckWait: ackWait, MaxDeliver: 20, Concurrency: 1},
 	ConsumerViewCounter: {Stream: StreamViews, Filters: []string{TypeView + ".*"},
 		AckWait: ackWait, MaxDeliver: -1, Concurrency: 1},
-	ConsumerViewBaseCounts: {Stream: StreamArticles, Filters: []string{TypeArticlePublished + ".*"},
+	// view-counter-base learns from article.published an article's legacy
+	// count and its category, and from article.unpublished to leave it out
+	// of the most-read lists.
+	ConsumerViewBaseCounts: {Stream: StreamArticles, Filters: []string{TypeArticlePublished + ".*", TypeArticleUnpublished + ".*"},
 		AckWait: ackWait, MaxDeliver: -1, Concurrency: 1},
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,11 +25,17 @@ const (
 	// applyTimeout bounds one fold; it must stay well under the consumer's
 	// AckWait so that acks arrive before redelivery.
 	applyTimeout = 5 * time.Second
+	// foldWait is how long a fold gathers views after the first arrived.
+	// Folding more views at once costs Redis less per view — an article
+	// read many times in the meantime is one increment of each of its
+	// counters — for at most this much more lag.
+	foldWait = 100 * time.Millisecond
 )
 
 // aggregator folds the view-counter consumer's messages into Redis. It pulls
-// continuously and folds whatever has arrived since the previous fold, so a
-// view waits for at most one fold at low traffic, and folds grow with load.
+// continuously; a fold takes what arrives within foldWait of its first
+// message (or BatchSize messages), so a view waits at most foldWait plus a
+// fold before it counts, and folds grow with the load.
 type aggregator struct {
 	cons      jetstream.Consumer
 	rdb       redis.Scripter
@@ -37,10 +44,10 @@ type aggregator struct {
 	log       *slog.Logger
 	m         *metrics
 	now       func() time.Time
-	// crashAfterFold, when set and returning true, makes a loop stop dead
-	// after Redis applied a fold and before its acks, as a killed process
-	// would (tests only).
+	// crashAfterFold: see aggregatorOptions.
 	crashAfterFold func() bool
+	// redisDown makes an outage one warning, not one per fold.
+	redisDown atomic.Bool
 
 	loops []*foldLoop
 }
@@ -51,14 +58,28 @@ type foldLoop struct {
 	done chan struct{}
 }
 
-// startAggregator starts n fold loops sharing the durable consumer.
-func startAggregator(ctx context.Context, b *bus.Bus, rdb redis.Scripter, cal calendar, batchSize, n int, log *slog.Logger, m *metrics) (*aggregator, error) {
+// aggregatorOptions configure startAggregator.
+type aggregatorOptions struct {
+	Cal       calendar
+	BatchSize int
+	Loops     int
+	Log       *slog.Logger
+	Metrics   *metrics
+	// CrashAfterFold, when set and returning true, makes a loop stop dead
+	// after Redis applied a fold and before its acks, as a killed process
+	// would (tests only).
+	CrashAfterFold func() bool
+}
+
+// startAggregator starts o.Loops fold loops sharing the durable consumer.
+func startAggregator(ctx context.Context, b *bus.Bus, rdb redis.Scripter, o aggregatorOptions) (*aggregator, error) {
 	cons, err := b.JetStream().Consumer(ctx, bus.StreamViews, bus.ConsumerViewCounter)
 	if err != nil {
 		return nil, fmt.Errorf("binding consumer %s: %w", bus.ConsumerViewCounter, err)
 	}
-	a := &aggregator{cons: cons, rdb: rdb, cal: cal, batchSize: batchSize, log: log, m: m, now: time.Now}
-	for range n {
+	a := &aggregator{cons: cons, rdb: rdb, cal: o.Cal, batchSize: o.BatchSize, log: o.Log, m: o.Metrics,
+		now: time.Now, crashAfterFold: o.CrashAfterFold}
+	for range o.Loops {
 		if err := a.startLoop(); err != nil {
 			_ = a.Stop(ctx)
 			return nil, err
@@ -90,22 +111,27 @@ func (a *aggregator) pull(l *foldLoop) {
 		if err != nil {
 			// Heartbeats missed while NATS restarts: the iterator recovers.
 			a.log.Debug("pulling views", "err", err)
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		l.msgs <- m
 	}
 }
 
-// fold takes a message, then whatever else is already there, and folds them.
+// fold takes a message, then what else arrives within foldWait, and folds
+// them.
 func (a *aggregator) fold(l *foldLoop) {
 	defer close(l.done)
 	batch := make([]jetstream.Msg, 0, a.batchSize)
+	wait := time.NewTimer(foldWait)
+	defer wait.Stop()
 	for {
 		m, ok := <-l.msgs
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], m)
+		wait.Reset(foldWait)
 	more:
 		for len(batch) < a.batchSize {
 			select {
@@ -114,7 +140,7 @@ func (a *aggregator) fold(l *foldLoop) {
 					break more
 				}
 				batch = append(batch, m)
-			default:
+			case <-wait.C:
 				break more
 			}
 		}
@@ -187,16 +213,22 @@ func (a *aggregator) apply(msgs []jetstream.Msg) (crashed bool) {
 				for _, v := range vms {
 					n += len(v.Views)
 				}
-				if errors.Is(err, errRebuilding) {
-					a.log.Info("tenant is being rebuilt; its views wait", "tenant", tenantID, "views", n)
-				} else {
-					a.log.Warn("redis unavailable; views will be redelivered", "tenant", tenantID, "views", n, "in", nakDelay, "err", err)
+				switch {
+				case errors.Is(err, errRebuilding):
+					a.log.Debug("tenant is being rebuilt; its views wait", "tenant", tenantID, "views", n)
+				case a.redisDown.CompareAndSwap(false, true):
+					a.log.Warn("redis unavailable; views wait in JetStream and are retried every "+nakDelay.String(), "tenant", tenantID, "err", err)
+				default:
+					a.log.Debug("redis still unavailable", "tenant", tenantID, "views", n, "err", err)
 				}
 				a.m.viewsRetried.Add(float64(n))
 				for _, p := range chunk {
 					_ = p.msg.NakWithDelay(nakDelay)
 				}
 				continue
+			}
+			if a.redisDown.CompareAndSwap(true, false) {
+				a.log.Info("redis is back; folding the views that waited")
 			}
 			a.m.viewsCounted.Add(float64(res.Counted))
 			a.m.viewsRepeated.Add(float64(res.Repeated))

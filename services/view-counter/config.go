@@ -52,7 +52,7 @@ type Config struct {
 	MaxBatchViews int `env:"MAX_BATCH_VIEWS" default:"512" help:"views coalesced into one JetStream message at most"`
 	// Publishers is how many coalesced messages are on their way to
 	// JetStream at once; while they are, new views gather in the next one.
-	Publishers int `env:"PUBLISHERS" default:"4" help:"coalesced view messages published concurrently"`
+	Publishers int `env:"PUBLISHERS" default:"2" help:"coalesced view messages published concurrently"`
 	// Aggregators is how many folding loops this process runs; 0 makes it a
 	// front that only accepts beacons and answers reads.
 	Aggregators int `env:"AGGREGATORS" default:"1" help:"aggregator loops folding views into Redis; 0 = beacons and reads only"`

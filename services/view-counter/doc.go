@@ -1,39 +1,70 @@
-// Command view-counter counts page views for every tenant's site.
+// Command view-counter counts page views for every tenant's site: honestly
+// (one view per reader per article per 30 minutes, no bots, no prefetches),
+// without losing any (a view is stored on JetStream before it is
+// acknowledged, and folded into Redis exactly once), and cheaply.
 //
-// A reader's page sends a beacon (navigator.sendBeacon) to
-// POST /v1/tenants/{tenant}/views/{article}. The beacon is answered 204 only
-// once JetStream has stored it as a "views.<tenant>" event (503 otherwise), so
-// an accepted view is durable. The beacon path needs NATS only: while Redis
-// is down, views keep being accepted and wait in the VIEWS stream.
+// # Beacons
 //
-// The aggregator folds those events into Redis counters in batches. Each
-// batch of one tenant is applied by a single Lua script that marks every
-// stream sequence as seen and increments a counter only for sequences it had
-// not seen, and the messages are acknowledged only after the script
-// succeeded. A batch applied twice (the process died between Redis and the
-// acks, or an ack was lost) therefore counts once, and a batch that could not
-// be applied is redelivered: no view is lost or doubled.
+// An article page sends POST /v1/tenants/{tenant}/views/{article}
+// (navigator.sendBeacon, or fetch with keepalive). The endpoint:
 //
-// A second consumer reads article.published events and adds an article's
-// initial_views (the count carried over from a legacy site) once per article.
+//   - refuses (403) a page of another site: a browser's Origin (or Referer)
+//     must be one of the tenant's own hosts (libs/tenant.Tenant.Hosts, any
+//     scheme and port) or one of VIEW_COUNTER_SITE_ORIGINS, the public site
+//     serving tenants under /<tenant>/. Requests without either are not
+//     from a page (curl, servers) and are let through; CORS answers carry
+//     the page's origin, never "*";
+//   - answers 204 without counting a prefetch or prerender (Sec-Purpose,
+//     Purpose, X-Purpose, X-Moz), an empty user agent, or one on the bot list
+//     (bots.txt, built in; VIEW_COUNTER_BOTS_FILE replaces it);
+//   - answers 429 over a per-IP token bucket (VIEW_COUNTER_IP_RATE and
+//     IP_BURST; an IPv6 /64 is one client; X-Forwarded-For is believed only
+//     from VIEW_COUNTER_TRUSTED_PROXIES);
+//   - hashes the reader: the first 128 bits of SHA-256(daily salt, IP, user
+//     agent), where the day's salt is HMAC-SHA256(VIEW_COUNTER_READER_SALT,
+//     date), the same on every replica, derived in memory, stored nowhere.
+//     The raw IP is used for the limit and the hash only: it is neither
+//     stored, published nor logged;
+//   - coalesces the view with the others arriving meanwhile into one
+//     ViewBatch message on "views.<tenant>" and answers 204 once JetStream
+//     acknowledged that message (503 after VIEW_COUNTER_PUBLISH_TIMEOUT).
 //
-// GET /v1/tenants/{tenant}/views?ids=a,b,c returns the current counts, for
-// the view-count figure rendered pages show ("Lượt xem: 1566").
+// The beacon path needs NATS only: while Redis is down, beacons are accepted
+// and their views wait in the VIEWS stream; /readyz stays 200 (it names
+// Redis's state) so that load balancers keep sending them.
 //
-// Redis keys (every key of a tenant shares the hash tag {<tenant>}, so that
-// one script's keys live in one Redis Cluster slot):
+// # Folding
 //
-//	views:{<tenant>}:a:<article>     the article's count (beacons + base)
-//	views:{<tenant>}:seen:<seq>      VIEWS stream sequence already counted; expires after 7 days
-//	views:{<tenant>}:base:<article>  initial_views already added
+// Aggregators (VIEW_COUNTER_AGGREGATORS per process, across replicas through
+// the durable consumer "view-counter") fold views into Redis: a fold takes the
+// messages that arrived within 100 ms, and applies each tenant's views with a
+// Lua script (fold.go) that marks every stream sequence as folded and counts
+// only messages it had not marked, so a batch applied twice — the process
+// died between Redis and its acks, an ack was lost — counts once. Messages
+// are acknowledged only after their script succeeded; a failed script's
+// messages are redelivered. Whether a view repeats the same reader's view of
+// the same article within 30 minutes is judged by the views' own times, so
+// a backlog folded after an outage counts as it would have live.
 //
-// Readers are identified only by a salted hash of client IP and User-Agent;
-// the raw IP is neither stored nor logged.
+// A second consumer ("view-counter-base", article.published and
+// article.unpublished) adds an article's legacy count once, records its
+// category (moving its count when a revision changes the category), and
+// keeps unpublished articles out of the most-read lists.
 //
-// Configuration (see config.go): NATS_URL, NATS_REPLICAS, and
-// VIEW_COUNTER_HTTP_ADDR (:8083), VIEW_COUNTER_REDIS_ADDR (127.0.0.1:6379;
-// several comma-separated addresses mean a Redis Cluster),
-// VIEW_COUNTER_READER_SALT (secret; random per process when unset),
-// VIEW_COUNTER_BATCH_SIZE (500), VIEW_COUNTER_SHUTDOWN_TIMEOUT (20s),
-// VIEW_COUNTER_LOG_LEVEL (info).
+// `view-counter rebuild [-tenant ID]` recomputes every counter of a tenant
+// from the VIEWS and ARTICLES streams (rebuild.go), for when Redis lost its
+// data.
+//
+// # Reads
+//
+//	GET /v1/tenants/{t}/views?ids=a,b              {"counts":{"a":12,"b":0}}  (views + legacy count; max-age=5)
+//	GET /v1/tenants/{t}/views/readers?ids=a,b[&date=YYYY-MM-DD]   distinct readers that day (HyperLogLog)
+//	GET /v1/tenants/{t}/views/most-read?period=today|week|all[&limit=10]   published articles only
+//	GET /v1/tenants/{t}/views/categories           {"categories":{"tin-tuc":1234}}
+//
+// The Redis keys are listed in keys.go; every key of a tenant carries the hash
+// tag {<tenant>}, so a tenant's keys share one Redis Cluster slot.
+//
+// The public listener is fasthttp, not libs/httpx: see server.go for why and
+// for how it keeps httpx's contract (/healthz, /readyz, /metrics).
 package main

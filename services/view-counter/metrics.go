@@ -32,6 +32,7 @@ type metrics struct {
 	viewsDropped    prometheus.Counter
 	baseCountsAdded prometheus.Counter
 	batchViews      prometheus.Histogram
+	publishSeconds  prometheus.Histogram
 	foldLag         prometheus.Histogram
 }
 
@@ -63,6 +64,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "view_counter_published_batch_views", Help: "Views per JetStream message published by the beacon endpoint.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 6),
 		}),
+		publishSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "view_counter_publish_seconds", Help: "JetStream round trip of a published batch of views, retries included.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 5},
+		}),
 		foldLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "view_counter_fold_lag_seconds", Help: "Time from a batch of views being accepted to being folded into Redis.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
@@ -72,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.beacons[i] = beacons.WithLabelValues(name)
 	}
 	for _, c := range []prometheus.Collector{beacons, m.viewsCounted, m.viewsRepeated, m.viewsDuplicate, m.viewsRetried,
-		m.viewsDropped, m.baseCountsAdded, m.batchViews, m.foldLag} {
+		m.viewsDropped, m.baseCountsAdded, m.batchViews, m.publishSeconds, m.foldLag} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("registering metrics: %w", err)
 		}

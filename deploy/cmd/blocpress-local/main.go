@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string) error {
 	defer cancel()
 	s, err := stack.Start(startCtx, stack.Options{
 		DataDir: *dataDir, BinDir: *binDir, Ports: p, PublicHost: *host, Log: os.Stdout,
-		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken,
+		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt,
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 // reused afterwards. They are local demo secrets, shown to the operator.
 type Credentials struct {
 	AdminToken  string                `json:"admin_token"`
+	ReaderSalt  string                `json:"reader_salt"`
 	S3AccessKey string                `json:"s3_access_key"`
 	S3SecretKey string                `json:"s3_secret_key"`
 	Tenants     map[string]TenantKeys `json:"tenants"`
@@ -50,6 +51,9 @@ func LoadCredentials(path string) (*Credentials, error) {
 		if err := json.Unmarshal(b, c); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
+	}
+	if c.ReaderSalt == "" {
+		c.ReaderSalt = randomHex(16)
 	}
 	if c.Tenants == nil {
 		c.Tenants = map[string]TenantKeys{}

@@ -47,6 +47,9 @@ type Options struct {
 	S3AccessKey, S3SecretKey string
 	// AdminToken is ingest's operator token.
 	AdminToken string
+	// ReaderSalt is view-counter's secret for hashing readers; stable across
+	// runs so a reader is the same reader after a restart.
+	ReaderSalt string
 }
 
 // Stack is a running platform.
@@ -176,7 +179,8 @@ func (s *Stack) newService(name string) (*localstack.Process, error) {
 	case "render":
 		env = append(env, "RENDER_SITE_URL="+s.URL("site"), "RENDER_VIEWS_URL="+s.URL("view-counter"))
 	case "view-counter":
-		env = append(env, "VIEW_COUNTER_REDIS_ADDR="+s.Redis.Addr)
+		env = append(env, "VIEW_COUNTER_REDIS_ADDR="+s.Redis.Addr, "VIEW_COUNTER_SITE_ORIGINS="+s.URL("site"),
+			"VIEW_COUNTER_READER_SALT="+s.opts.ReaderSalt)
 	}
 	return localstack.NewProcess(localstack.ProcessSpec{
 		Name: name, Addr: "127.0.0.1:" + strconv.Itoa(port), Bin: bin, Env: env,
