@@ -51,13 +51,23 @@ type NATS struct {
 // StartNATS starts NATS on 127.0.0.1:port (0 picks one) with JetStream stored
 // in dir. The port is kept across Restart.
 func StartNATS(dir string, port int) (*NATS, error) {
-	if port == 0 {
-		p, err := FreePort()
-		if err != nil {
-			return nil, err
+	picked := port == 0
+	for attempt := 0; ; attempt++ {
+		p := port
+		if picked {
+			var err error
+			if p, err = FreePort(); err != nil {
+				return nil, err
+			}
 		}
-		port = p
+		n, err := startNATS(dir, p)
+		if err == nil || !picked || attempt == 2 {
+			return n, err
+		}
 	}
+}
+
+func startNATS(dir string, port int) (*NATS, error) {
 	n := &NATS{opts: &server.Options{
 		ServerName: "blocpress-local",
 		Host:       "127.0.0.1",
@@ -184,23 +194,39 @@ type MinIOOptions struct {
 
 // StartMinIO starts `minio server` and waits until it answers its health check.
 func StartMinIO(ctx context.Context, o MinIOOptions) (*Process, error) {
-	port, err := portOr(o.Port)
-	if err != nil {
-		return nil, err
+	return onFreePorts(o.Port == 0, func() (*Process, error) {
+		port, err := portOr(o.Port)
+		if err != nil {
+			return nil, err
+		}
+		console, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		p := &Process{
+			Name: "minio", Addr: addr, bin: o.Binary, log: o.Log,
+			args: []string{"server", o.Dir, "--address", addr, "--console-address", "127.0.0.1:" + strconv.Itoa(console), "--quiet"},
+			env: append(os.Environ(), "MINIO_ROOT_USER="+o.AccessKey, "MINIO_ROOT_PASSWORD="+o.SecretKey,
+				"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1"),
+		}
+		p.ping = HTTPReady("http://" + addr + "/minio/health/live")
+		return p, p.Start(ctx)
+	})
+}
+
+// onFreePorts runs start, and when the ports were picked here (not given by
+// the caller) and it fails — most likely because another process took a
+// picked port between the check and the bind — tries twice more with new ones.
+func onFreePorts(picked bool, start func() (*Process, error)) (*Process, error) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var p *Process
+		if p, err = start(); err == nil || !picked {
+			return p, err
+		}
 	}
-	console, err := FreePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p := &Process{
-		Name: "minio", Addr: addr, bin: o.Binary, log: o.Log,
-		args: []string{"server", o.Dir, "--address", addr, "--console-address", "127.0.0.1:" + strconv.Itoa(console), "--quiet"},
-		env: append(os.Environ(), "MINIO_ROOT_USER="+o.AccessKey, "MINIO_ROOT_PASSWORD="+o.SecretKey,
-			"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1"),
-	}
-	p.ping = HTTPReady("http://" + addr + "/minio/health/live")
-	return p, p.Start(ctx)
+	return nil, err
 }
 
 // RedisOptions configure StartRedis.
@@ -215,41 +241,43 @@ type RedisOptions struct {
 
 // StartRedis starts `redis-server` and waits until it answers PING.
 func StartRedis(ctx context.Context, o RedisOptions) (*Process, error) {
-	port, err := portOr(o.Port)
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	aof := "no"
-	if o.AppendOnly {
-		aof = "yes"
-	}
-	p := &Process{
-		Name: "redis", Addr: addr, bin: o.Binary, log: o.Log, env: os.Environ(),
-		args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", o.Dir,
-			"--save", "", "--appendonly", aof, "--protected-mode", "no", "--daemonize", "no"},
-	}
-	p.ping = func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
+	return onFreePorts(o.Port == 0, func() (*Process, error) {
+		port, err := portOr(o.Port)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		aof := "no"
+		if o.AppendOnly {
+			aof = "yes"
 		}
-		buf := make([]byte, 7)
-		if _, err := io.ReadFull(c, buf); err != nil {
-			return err
+		p := &Process{
+			Name: "redis", Addr: addr, bin: o.Binary, log: o.Log, env: os.Environ(),
+			args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", o.Dir,
+				"--save", "", "--appendonly", aof, "--protected-mode", "no", "--daemonize", "no"},
 		}
-		if string(buf) != "+PONG\r\n" {
-			return fmt.Errorf("redis answered %q", buf)
+		p.ping = func(ctx context.Context) error {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Second))
+			if _, err := c.Write([]byte("PING\r\n")); err != nil {
+				return err
+			}
+			buf := make([]byte, 7)
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return err
+			}
+			if string(buf) != "+PONG\r\n" {
+				return fmt.Errorf("redis answered %q", buf)
+			}
+			return nil
 		}
-		return nil
-	}
-	return p, p.Start(ctx)
+		return p, p.Start(ctx)
+	})
 }
 
 func portOr(p int) (int, error) {

@@ -17,8 +17,9 @@ import (
 	"github.com/blocpress/blocpress/libs/localstack"
 )
 
-// Services in start order: consumers before the HTTP front doors.
-var Services = []string{"image-resize", "moderation", "render", "view-counter", "site", "ingest"}
+// Services in start order: consumers before the HTTP front doors, and site
+// and view-counter before render, whose pages link to them.
+var Services = []string{"image-resize", "moderation", "view-counter", "site", "render", "ingest"}
 
 // Ports of every server; 0 picks a free one.
 type Ports struct {
@@ -114,16 +115,36 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	for _, name := range Services {
-		p, err := s.newService(name)
-		if err != nil {
+		if err := s.startService(ctx, name, *portField(&o.Ports, name) == 0); err != nil {
 			return nil, err
-		}
-		s.services[name] = p
-		if err := p.Start(ctx); err != nil {
-			return nil, fmt.Errorf("starting %s: %w", name, err)
 		}
 	}
 	return s, nil
+}
+
+// startService starts one service; when its port was picked here, a failed
+// start (the port taken meanwhile by another process) is retried on another.
+func (s *Stack) startService(ctx context.Context, name string, picked bool) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var p *localstack.Process
+		if p, err = s.newService(name); err != nil {
+			return err
+		}
+		if err = p.Start(ctx); err == nil {
+			s.services[name] = p
+			return nil
+		}
+		if !picked {
+			break
+		}
+		free, ferr := localstack.FreePort()
+		if ferr != nil {
+			return ferr
+		}
+		*portField(&s.ports, name) = free
+	}
+	return fmt.Errorf("starting %s: %w", name, err)
 }
 
 func resolvePorts(p Ports) (Ports, error) {
@@ -148,10 +169,13 @@ func (s *Stack) URL(service string) string {
 	return fmt.Sprintf("http://%s:%d", s.opts.PublicHost, s.httpPort(service))
 }
 
-func (s *Stack) httpPort(name string) int {
-	return map[string]int{
-		"site": s.ports.Site, "ingest": s.ports.Ingest, "view-counter": s.ports.ViewCounter,
-		"image-resize": s.ports.ImageResize, "moderation": s.ports.Moderation, "render": s.ports.Render,
+func (s *Stack) httpPort(name string) int { return *portField(&s.ports, name) }
+
+// portField points at a service's HTTP port in p.
+func portField(p *Ports, name string) *int {
+	return map[string]*int{
+		"site": &p.Site, "ingest": &p.Ingest, "view-counter": &p.ViewCounter,
+		"image-resize": &p.ImageResize, "moderation": &p.Moderation, "render": &p.Render,
 	}[name]
 }
 
