@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"time"
 
+	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/config"
 	"github.com/blocpress/blocpress/libs/httpx"
@@ -26,6 +30,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	}
 	log := config.NewLogger(stdout, serviceName, cfg.LogLevel)
 	log.Info("effective configuration", config.LogAttrs(envPrefix, &cfg)...)
+	secret := []byte(cfg.SessionSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret) // crypto/rand.Read never fails
+		log.Warn(envPrefix + "SESSION_SECRET is not set: review desk sessions end when this process stops and are not shared with other replicas")
+	}
+	pg, err := parsePages()
+	if err != nil {
+		return err
+	}
 
 	busCfg := cfg.NATS.Bus(serviceName)
 	busCfg.Logger = log
@@ -34,12 +48,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		return err
 	}
 	// Until the normal shutdown below takes over, an early return still
-	// stops the tenant watch and drains NATS.
+	// stops the watches and drains NATS.
 	var tenants *tenant.Store
+	var idx *index
 	early := true
 	defer func() {
 		if !early {
 			return
+		}
+		if idx != nil {
+			idx.stop()
 		}
 		if tenants != nil {
 			tenants.Stop()
@@ -60,22 +78,47 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		return startAborted(ctx, err)
 	}
 	tenants = store
+	keys, err := b.KV(ctx, bus.BucketAPIKeys)
+	if err != nil {
+		return startAborted(ctx, err)
+	}
+	records, err := b.KV(ctx, bus.BucketModeration)
+	if err != nil {
+		return startAborted(ctx, err)
+	}
+	ikv, err := b.KV(ctx, bus.BucketModerationIndex)
+	if err != nil {
+		return startAborted(ctx, err)
+	}
+	ix := newIndex(ikv)
+	if err := ix.watch(ctx); err != nil {
+		return startAborted(ctx, err)
+	}
+	idx = ix
+	articles, err := b.JetStream().Stream(ctx, bus.StreamArticles)
+	if err != nil {
+		return startAborted(ctx, fmt.Errorf("opening stream %s: %w", bus.StreamArticles, err))
+	}
+	audit, err := b.JetStream().Stream(ctx, bus.StreamAudit)
+	if err != nil {
+		return startAborted(ctx, fmt.Errorf("opening stream %s: %w", bus.StreamAudit, err))
+	}
 
 	reg := httpx.NewRegistry()
 	verdicts, err := newVerdictCounter(reg)
 	if err != nil {
 		return err
 	}
-	m := &moderator{
-		tenants:  tenants,
-		bus:      b,
+	s := &service{
+		cfg: cfg, log: log, bus: b, tenants: tenants, keys: apikey.NewStore(keys), records: records, index: idx,
+		articles: articles, audit: audit, pages: pg, verdicts: verdicts, now: time.Now,
+		sessions: &sessions{secret: secret, ttl: cfg.SessionTTL, secure: cfg.CookieSecure},
 		timeout:  bus.Consumers[bus.ConsumerModeration].AckWait * 2 / 3,
-		log:      log,
-		verdicts: verdicts,
 	}
 
 	srv, err := httpx.Start(httpx.Options{
 		Addr:     cfg.HTTPAddr,
+		Handler:  s.routes(),
 		Ready:    map[string]func(context.Context) error{"nats": b.Ready},
 		Registry: reg,
 		Logger:   log,
@@ -83,13 +126,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err != nil {
 		return err
 	}
-	sub, err := b.Consume(ctx, bus.ConsumerModeration, m.handle)
+	sub, err := b.Consume(ctx, bus.ConsumerModeration, s.handle)
 	if err != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		return errors.Join(err, srv.Shutdown(sctx))
 	}
 	log.Info("consuming", "consumer", bus.ConsumerModeration)
+	rctx, stopReconcile := context.WithCancel(context.WithoutCancel(ctx))
+	var reconciling sync.WaitGroup
+	reconciling.Go(func() { s.reconcile(rctx) })
 
 	select {
 	case <-ctx.Done():
@@ -103,6 +149,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	err = errors.Join(err, srv.Shutdown(sctx), sub.Stop(sctx))
+	stopReconcile()
+	reconciling.Wait()
+	idx.stop()
 	tenants.Stop()
 	return errors.Join(err, b.Close(sctx))
 }
