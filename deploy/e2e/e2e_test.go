@@ -76,7 +76,7 @@ func setup(m *testing.M) (int, error) {
 	defer cancel()
 	platform, err = stack.Start(ctx, stack.Options{
 		DataDir: dataDir, BinDir: binDir, PublicHost: "127.0.0.1", Log: logs,
-		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt,
+		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt, DeskSecret: creds.DeskSecret,
 	})
 	if err != nil {
 		return 1, err

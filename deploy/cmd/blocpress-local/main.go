@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string) error {
 	defer cancel()
 	s, err := stack.Start(startCtx, stack.Options{
 		DataDir: *dataDir, BinDir: *binDir, Ports: p, PublicHost: *host, Log: os.Stdout,
-		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt,
+		S3AccessKey: creds.S3AccessKey, S3SecretKey: creds.S3SecretKey, AdminToken: creds.AdminToken, ReaderSalt: creds.ReaderSalt, DeskSecret: creds.DeskSecret,
 	})
 	if err != nil {
 		return err
@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Printf("  site %-10s %s/%s/   (also http://%s.localhost:%d/)\n", t, s.URL("site"), t, t, s.Ports().Site)
 	}
 	fmt.Printf("\n  ingest API      %s   (keys in %s)\n", s.URL("ingest"), credPath)
+	fmt.Printf("  review desk     %s/desk/   (sign in with a tenant's reviewer_key)\n", s.URL("moderation"))
 	fmt.Printf("  view-counter    %s\n", s.URL("view-counter"))
 	fmt.Printf("  NATS            %s\n\n", s.NATS.URL())
 	if len(tenants) > 0 {

@@ -25,6 +25,7 @@ import (
 type Credentials struct {
 	AdminToken  string                `json:"admin_token"`
 	ReaderSalt  string                `json:"reader_salt"`
+	DeskSecret  string                `json:"desk_secret"`
 	S3AccessKey string                `json:"s3_access_key"`
 	S3SecretKey string                `json:"s3_secret_key"`
 	Tenants     map[string]TenantKeys `json:"tenants"`
@@ -34,8 +35,9 @@ type Credentials struct {
 
 // TenantKeys are one tenant's API keys.
 type TenantKeys struct {
-	Admin  string `json:"admin_key"`
-	Editor string `json:"editor_key"`
+	Admin    string `json:"admin_key"`
+	Editor   string `json:"editor_key"`
+	Reviewer string `json:"reviewer_key"`
 }
 
 // LoadCredentials reads path, or makes new secrets when it does not exist.
@@ -54,6 +56,9 @@ func LoadCredentials(path string) (*Credentials, error) {
 	}
 	if c.ReaderSalt == "" {
 		c.ReaderSalt = randomHex(16)
+	}
+	if c.DeskSecret == "" {
+		c.DeskSecret = randomHex(24)
 	}
 	if c.Tenants == nil {
 		c.Tenants = map[string]TenantKeys{}
@@ -114,11 +119,11 @@ func Setup(ctx context.Context, ingestURL string, creds *Credentials, credPath, 
 		if err := admin.Do(ctx, http.MethodPut, "/v1/admin/tenants/"+head.ID, nil, raw, nil); err != nil {
 			return nil, fmt.Errorf("storing tenant %s: %w", head.ID, err)
 		}
-		if _, ok := creds.Tenants[head.ID]; ok {
-			continue
-		}
-		var keys TenantKeys
-		for role, dst := range map[string]*string{"admin": &keys.Admin, "editor": &keys.Editor} {
+		keys := creds.Tenants[head.ID]
+		for role, dst := range map[string]*string{"admin": &keys.Admin, "editor": &keys.Editor, "reviewer": &keys.Reviewer} {
+			if *dst != "" {
+				continue
+			}
 			var out struct {
 				Key string `json:"key"`
 			}

@@ -51,6 +51,8 @@ type Options struct {
 	// ReaderSalt is view-counter's secret for hashing readers; stable across
 	// runs so a reader is the same reader after a restart.
 	ReaderSalt string
+	// DeskSecret signs the review desk's session cookies (32+ characters).
+	DeskSecret string
 }
 
 // Stack is a running platform.
@@ -200,6 +202,9 @@ func (s *Stack) newService(name string) (*localstack.Process, error) {
 	switch name {
 	case "ingest":
 		env = append(env, "INGEST_ADMIN_TOKEN="+s.opts.AdminToken, "INGEST_PUBLIC_URL="+s.URL("ingest"))
+	case "moderation":
+		// The review desk's sessions survive a restart of the local stack.
+		env = append(env, "MODERATION_SITE_URL="+s.URL("site"), "MODERATION_SESSION_SECRET="+s.opts.DeskSecret)
 	case "render":
 		env = append(env, "RENDER_SITE_URL="+s.URL("site"), "RENDER_VIEWS_URL="+s.URL("view-counter"))
 	case "view-counter":
