@@ -886,7 +886,13 @@ type Article struct {
 	// otherwise render uses the approval time.
 	PublishedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=published_at,json=publishedAt,proto3" json:"published_at,omitempty"`
 	// initial_views is the count an imported article already had.
-	InitialViews  int64 `protobuf:"varint,11,opt,name=initial_views,json=initialViews,proto3" json:"initial_views,omitempty"`
+	InitialViews int64 `protobuf:"varint,11,opt,name=initial_views,json=initialViews,proto3" json:"initial_views,omitempty"`
+	// scheduled_at, when set and later than the approval, is when render
+	// publishes the approved revision; until then the article is "scheduled".
+	ScheduledAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
+	// tags are the editor's keywords (NFC, at most a few dozen), used for
+	// "Tin liên quan" and tag pages.
+	Tags          []string `protobuf:"bytes,13,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -996,6 +1002,20 @@ func (x *Article) GetInitialViews() int64 {
 		return x.InitialViews
 	}
 	return 0
+}
+
+func (x *Article) GetScheduledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduledAt
+	}
+	return nil
+}
+
+func (x *Article) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
 }
 
 type ArticleSubmitted struct {
@@ -1536,7 +1556,7 @@ const file_blocpress_events_v1_events_proto_rawDesc = "" +
 	"\x05Block\x12>\n" +
 	"\tparagraph\x18\x01 \x01(\v2\x1e.blocpress.events.v1.ParagraphH\x00R\tparagraph\x122\n" +
 	"\x05image\x18\x02 \x01(\v2\x1a.blocpress.events.v1.ImageH\x00R\x05imageB\x06\n" +
-	"\x04kind\"\x9b\x03\n" +
+	"\x04kind\"\xee\x03\n" +
 	"\aArticle\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1a\n" +
@@ -1549,7 +1569,9 @@ const file_blocpress_events_v1_events_proto_rawDesc = "" +
 	"\fsubmitted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12=\n" +
 	"\fpublished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vpublishedAt\x12#\n" +
-	"\rinitial_views\x18\v \x01(\x03R\finitialViews\"J\n" +
+	"\rinitial_views\x18\v \x01(\x03R\finitialViews\x12=\n" +
+	"\fscheduled_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\x12\x12\n" +
+	"\x04tags\x18\r \x03(\tR\x04tags\"J\n" +
 	"\x10ArticleSubmitted\x126\n" +
 	"\aarticle\x18\x01 \x01(\v2\x1c.blocpress.events.v1.ArticleR\aarticle\"_\n" +
 	"\x0fArticleApproved\x126\n" +
@@ -1643,14 +1665,15 @@ var file_blocpress_events_v1_events_proto_depIdxs = []int32{
 	6,  // 18: blocpress.events.v1.Article.source:type_name -> blocpress.events.v1.Source
 	19, // 19: blocpress.events.v1.Article.submitted_at:type_name -> google.protobuf.Timestamp
 	19, // 20: blocpress.events.v1.Article.published_at:type_name -> google.protobuf.Timestamp
-	10, // 21: blocpress.events.v1.ArticleSubmitted.article:type_name -> blocpress.events.v1.Article
-	10, // 22: blocpress.events.v1.ArticleApproved.article:type_name -> blocpress.events.v1.Article
-	17, // 23: blocpress.events.v1.ViewBatch.views:type_name -> blocpress.events.v1.View
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	19, // 21: blocpress.events.v1.Article.scheduled_at:type_name -> google.protobuf.Timestamp
+	10, // 22: blocpress.events.v1.ArticleSubmitted.article:type_name -> blocpress.events.v1.Article
+	10, // 23: blocpress.events.v1.ArticleApproved.article:type_name -> blocpress.events.v1.Article
+	17, // 24: blocpress.events.v1.ViewBatch.views:type_name -> blocpress.events.v1.View
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_blocpress_events_v1_events_proto_init() }
