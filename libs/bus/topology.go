@@ -64,6 +64,9 @@ const (
 	BucketIdempotency = "idempotency"  // ingest
 	BucketMedia       = "media"        // image-resize: MediaManifest per photo
 	BucketRenderIndex = "render-index" // render: article summaries for lists
+	// BucketRenderSchedule holds approved revisions with a future
+	// scheduled_at until render publishes them. Writer: render.
+	BucketRenderSchedule = "render-schedule"
 	// BucketModeration holds moderation's record of each article's latest
 	// revision: its verdict, the review decision and what is left to
 	// publish. Writer: moderation (CAS on the KV revision).
@@ -143,6 +146,7 @@ var buckets = []jetstream.KeyValueConfig{
 	{Bucket: BucketIdempotency, TTL: 24 * time.Hour, Description: "Idempotency-Key → article id; writer: ingest"},
 	{Bucket: BucketMedia, Description: "photo manifests; writer: image-resize"},
 	{Bucket: BucketRenderIndex, Description: "published article summaries; writer: render"},
+	{Bucket: BucketRenderSchedule, History: 5, Description: "approved articles waiting for their scheduled time; writer: render"},
 	{Bucket: BucketModeration, History: 5, Description: "verdict and review decision per article; writer: moderation"},
 	{Bucket: BucketModerationIndex, Description: "held and approved articles' summaries and fingerprints; writer: moderation"},
 }
