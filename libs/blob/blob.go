@@ -41,6 +41,7 @@ type Info struct {
 type Store struct {
 	client *minio.Client
 	bucket string
+	cfg    Config // for presigning with another endpoint (presign.go)
 }
 
 // New returns a store; it does not contact the server (see EnsureBucket, Ready).
@@ -56,7 +57,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("blob: bucket name is required")
 	}
-	return &Store{client: c, bucket: cfg.Bucket}, nil
+	return &Store{client: c, bucket: cfg.Bucket, cfg: cfg}, nil
 }
 
 // EnsureBucket creates the bucket if it does not exist, retrying until ctx

@@ -40,6 +40,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err != nil {
 		return err
 	}
+	sess, err := newSessions(secret, cfg.SessionTTL, cfg.CookieSecure)
+	if err != nil {
+		return fmt.Errorf("review desk sessions: %w", err)
+	}
 
 	busCfg := cfg.NATS.Bus(serviceName)
 	busCfg.Logger = log
@@ -112,7 +116,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	s := &service{
 		cfg: cfg, log: log, bus: b, tenants: tenants, keys: apikey.NewStore(keys), records: records, index: idx,
 		articles: articles, audit: audit, pages: pg, verdicts: verdicts, now: time.Now,
-		sessions: &sessions{secret: secret, ttl: cfg.SessionTTL, secure: cfg.CookieSecure},
+		sessions: sess,
 		timeout:  bus.Consumers[bus.ConsumerModeration].AckWait * 2 / 3,
 	}
 

@@ -216,8 +216,9 @@ func (s *service) handleLogin(w http.ResponseWriter, r *http.Request) {
 			Error: "Khóa không đúng hoặc không phải khóa của người duyệt bài.", Body: body})
 		return
 	}
-	sess := session{Tenant: rec.Tenant, KeyHash: apikey.Hash(key), Name: name, Expires: s.now().Add(s.cfg.SessionTTL).Unix(), CSRF: randomToken()}
-	s.sessions.set(w, r, sess)
+	now := s.now()
+	sess := session{Tenant: rec.Tenant, KeyHash: apikey.Hash(key), Name: name, Expires: now.Add(s.cfg.SessionTTL).Unix(), CSRF: randomToken()}
+	s.sessions.set(w, r, sess, now)
 	s.log.Info("reviewer signed in", "tenant", rec.Tenant, "key_id", apikey.ID(key))
 	http.Redirect(w, r, body.Next, http.StatusSeeOther)
 }
