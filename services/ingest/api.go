@@ -33,11 +33,14 @@ type service struct {
 	articles    jetstream.KeyValue
 	idempotency jetstream.KeyValue
 	media       jetstream.KeyValue
+	// limiter holds the per-key request rate buckets (ratelimit.go); set by routes.
+	limiter *rateLimiter
 }
 
 // routes is the whole HTTP API; httpx adds /healthz, /readyz and /metrics.
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.limiter = newRateLimiter(s.cfg.RatePerMinute, s.cfg.RateBurst, time.Now)
 
 	mux.HandleFunc("PUT /v1/admin/tenants/{tenant}", s.admin(s.handlePutTenant))
 	mux.HandleFunc("GET /v1/admin/tenants/{tenant}", s.admin(s.handleGetTenant))
@@ -45,8 +48,22 @@ func (s *service) routes() http.Handler {
 
 	mux.HandleFunc("POST /v1/tenants/{tenant}/media", s.tenantAPI(submitter(s.handleUploadMedia)))
 	mux.HandleFunc("GET /v1/tenants/{tenant}/media/{id}", s.tenantAPI(s.handleGetMedia))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/media/uploads", s.tenantAPI(submitter(s.handlePresignUpload)))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/media/uploads/{upload}/complete", s.tenantAPI(submitter(s.handleCompleteUpload)))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/keys", s.keyAdmin(s.createKey))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/keys", s.keyAdmin(s.handleListKeys))
+	mux.HandleFunc("DELETE /v1/tenants/{tenant}/keys/{id}", s.keyAdmin(s.handleRevokeKey))
+	mux.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
 	mux.HandleFunc("POST /v1/tenants/{tenant}/articles", s.tenantAPI(submitter(s.handleCreateArticle)))
 	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}", s.tenantAPI(s.handleGetArticle))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/articles", s.tenantAPI(s.handleListArticles))
+	mux.HandleFunc("PUT /v1/tenants/{tenant}/articles/{id}", s.tenantAPI(submitter(s.handlePutArticle)))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}/revisions", s.tenantAPI(s.handleListRevisions))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/articles/{id}/revisions/{rev}", s.tenantAPI(s.handleGetRevision))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/articles/{id}/revert", s.tenantAPI(submitter(s.handleRevert)))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/articles/{id}/submit", s.tenantAPI(submitter(s.handleSubmitDraft)))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/articles/{id}/unpublish", s.tenantAPI(submitter(s.handleUnpublish)))
+	s.mountEditor(mux)
 	return mux
 }
 
@@ -83,6 +100,9 @@ func (s *service) tenantAPI(h func(http.ResponseWriter, *http.Request, *caller))
 		}
 		if err != nil {
 			s.unavailable(w, r, "checking the API key", err)
+			return
+		}
+		if !s.admit(w, key) {
 			return
 		}
 		if rec.Tenant != id {

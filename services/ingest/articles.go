@@ -59,12 +59,21 @@ func newArticleID(now time.Time) string {
 // articleRequest is what an editor sends. Body blocks share one struct; which
 // fields a block may carry depends on its type and is checked in validate.
 type articleRequest struct {
+	// Status is "draft" to store without submitting, or "submitted"/"" to submit.
+	Status       string `json:"status"`
+	BaseRevision *int64 `json:"base_revision"`
+	// Revision is accepted and ignored: GET answers the content with it, and
+	// a client may send that content back as it is.
+	Revision     int64          `json:"revision"`
 	Category     string         `json:"category"`
 	Title        string         `json:"title"`
 	Lead         string         `json:"lead"`
 	Body         []blockRequest `json:"body"`
 	Author       string         `json:"author"`
 	Source       *sourceRequest `json:"source"`
+	Tags         []string       `json:"tags"`
+	ScheduledAt  string         `json:"scheduled_at"`
+	TimeZone     string         `json:"time_zone"`
 	PublishedAt  *string        `json:"published_at"`
 	InitialViews *int64         `json:"initial_views"`
 }
@@ -112,6 +121,10 @@ func (a *articleRequest) normalize() {
 		a.Source.Name = clean(a.Source.Name)
 		a.Source.URL = strings.TrimSpace(a.Source.URL)
 	}
+	a.Status = strings.TrimSpace(a.Status)
+	a.ScheduledAt = strings.TrimSpace(a.ScheduledAt)
+	a.TimeZone = strings.TrimSpace(a.TimeZone)
+	a.Tags = normalizeTags(a.Tags)
 	// Zero values mean "not set", so clients that always serialise every
 	// field (published_at "", initial_views 0) are not taken for imports.
 	if a.PublishedAt != nil {
@@ -127,10 +140,12 @@ func (a *articleRequest) normalize() {
 // limits are the configured bounds validate checks.
 type limits struct {
 	title, lead, paragraph, blocks, images int
+	tags, tagChars                         int
 }
 
 func (c Config) limits() limits {
-	return limits{title: c.MaxTitle, lead: c.MaxLead, paragraph: c.MaxParagraph, blocks: c.MaxBlocks, images: c.MaxImages}
+	return limits{title: c.MaxTitle, lead: c.MaxLead, paragraph: c.MaxParagraph, blocks: c.MaxBlocks, images: c.MaxImages,
+		tags: c.MaxTags, tagChars: c.MaxTagChars}
 }
 
 // validate checks a normalised request against the tenant and the limits,
@@ -273,6 +288,10 @@ func (a *articleRequest) article(id string, submitted time.Time) *eventsv1.Artic
 	if a.Source != nil && (a.Source.Name != "" || a.Source.URL != "") {
 		art.Source = &eventsv1.Source{Name: a.Source.Name, Url: a.Source.URL}
 	}
+	art.Tags = a.Tags
+	if at, err := parseSchedule(a.ScheduledAt, a.TimeZone); err == nil && !at.IsZero() {
+		art.ScheduledAt = timestamppb.New(at)
+	}
 	if a.PublishedAt != nil {
 		if t, err := time.Parse(time.RFC3339, *a.PublishedAt); err == nil {
 			art.PublishedAt = timestamppb.New(t)
@@ -324,35 +343,22 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	var req articleRequest
-	if code, err := httpx.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
-		var fields []httpx.FieldError
-		if code == http.StatusRequestEntityTooLarge {
-			fields = append(fields, httpx.FieldError{Field: "body", Message: err.Error(), Limit: s.cfg.MaxBodyBytes})
+	if isMultipart(r) {
+		if !s.decodeMultipartArticle(w, r, c, &req) {
+			return
 		}
-		httpx.Error(w, code, err.Error(), fields...)
+	} else if !s.decodeArticle(w, r, &req) {
 		return
 	}
-	req.normalize()
-	if f := req.importFields(); len(f) > 0 && c.role != apikey.RoleAdmin {
-		httpx.Error(w, http.StatusForbidden,
-			strings.Join(f, " and ")+" may only be set by an admin key, for importing published articles; an editor key must leave them out")
+	if req.BaseRevision != nil && *req.BaseRevision != 0 {
+		httpx.Error(w, http.StatusUnprocessableEntity, "base_revision belongs to an update (PUT) of an existing article",
+			httpx.FieldError{Field: "base_revision", Message: "must not be set on create"})
 		return
 	}
-	fieldErrs, err := req.validate(r.Context(), c.tenant, s.cfg.limits(), func(ctx context.Context, id string) (bool, error) {
-		_, err := s.blob.Stat(ctx, originalKey(c.tenant.ID, id))
-		if errors.Is(err, blob.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
-		s.unavailable(w, r, "checking the article's photos", err)
+	if !s.checkArticle(w, r, c, &req, time.Now()) {
 		return
 	}
-	if len(fieldErrs) > 0 {
-		httpx.Error(w, http.StatusUnprocessableEntity, fmt.Sprintf("the article has %d problem(s); nothing was stored", len(fieldErrs)), fieldErrs...)
-		return
-	}
+	draft := req.Status == statusDraft
 
 	now := time.Now().UTC()
 	id := newArticleID(now)
@@ -364,14 +370,146 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 				s.unavailable(w, r, "reading the Idempotency-Key", err)
 				return
 			}
-			s.resubmit(w, r, c, string(e.Value()), &req, now)
+			s.resubmit(w, r, c, string(e.Value()), &req, now, draft)
 			return
 		} else if err != nil {
 			s.unavailable(w, r, "storing the Idempotency-Key", err)
 			return
 		}
 	}
-	s.submit(w, r, c, req.article(id, now), false)
+	s.submit(w, r, c, req.article(id, now), false, draft)
+}
+
+// decodeArticle reads a JSON article body, answering 400 or 413 (naming the
+// limit) when it cannot.
+func (s *service) decodeArticle(w http.ResponseWriter, r *http.Request, req *articleRequest) bool {
+	code, err := httpx.DecodeJSON(w, r, s.cfg.MaxBodyBytes, req)
+	if err == nil {
+		return true
+	}
+	var fields []httpx.FieldError
+	if code == http.StatusRequestEntityTooLarge {
+		fields = append(fields, httpx.FieldError{Field: "body", Message: err.Error(), Limit: s.cfg.MaxBodyBytes})
+	}
+	httpx.Error(w, code, err.Error(), fields...)
+	return false
+}
+
+// checkArticle normalises and validates a decoded article for create or
+// update, answering 403 or 422 with every problem when it is not acceptable.
+func (s *service) checkArticle(w http.ResponseWriter, r *http.Request, c *caller, req *articleRequest, now time.Time) bool {
+	req.normalize()
+	if f := req.importFields(); len(f) > 0 && c.role != apikey.RoleAdmin {
+		httpx.Error(w, http.StatusForbidden,
+			strings.Join(f, " and ")+" may only be set by an admin key, for importing published articles; an editor key must leave them out")
+		return false
+	}
+	fieldErrs, err := req.validate(r.Context(), c.tenant, s.cfg.limits(), func(ctx context.Context, id string) (bool, error) {
+		_, err := s.blob.Stat(ctx, originalKey(c.tenant.ID, id))
+		if errors.Is(err, blob.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		s.unavailable(w, r, "checking the article's photos", err)
+		return false
+	}
+	fieldErrs = append(fieldErrs, req.validateRevisionFields(s.cfg.limits(), now)...)
+	if len(fieldErrs) > 0 {
+		httpx.Error(w, http.StatusUnprocessableEntity, fmt.Sprintf("the article has %d problem(s); nothing was stored", len(fieldErrs)), fieldErrs...)
+		return false
+	}
+	return true
+}
+
+// defaultTimeZone is where the bloc's newsrooms are; a local scheduled_at
+// without time_zone is read there.
+const defaultTimeZone = "Asia/Ho_Chi_Minh"
+
+// localLayouts are the forms of a scheduled_at without an offset, as an
+// <input type="datetime-local"> sends it.
+var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04"}
+
+var errBadSchedule = errors.New(`must be an RFC 3339 time or a local "YYYY-MM-DDTHH:MM"`)
+
+// parseSchedule reads scheduled_at in zone (default Asia/Ho_Chi_Minh); the
+// zero time when it is empty.
+func parseSchedule(value, zone string) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, value); err == nil {
+		return t.UTC(), nil
+	}
+	loc, err := loadZone(zone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, layout := range localLayouts {
+		if t, err := time.ParseInLocation(layout, value, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errBadSchedule
+}
+
+func loadZone(zone string) (*time.Location, error) {
+	if zone == "" {
+		zone = defaultTimeZone
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q: %w", zone, err)
+	}
+	return loc, nil
+}
+
+// normalizeTags puts tags into NFC, drops empty ones and repeats (the same
+// tag in another case counts as a repeat), keeping the first spelling.
+func normalizeTags(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = strings.Join(strings.Fields(clean(t)), " ")
+		k := strings.ToLower(t)
+		if t == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// validateRevisionFields checks what validate does not: status, tags and
+// the schedule, which must be after now.
+func (a *articleRequest) validateRevisionFields(lim limits, now time.Time) []httpx.FieldError {
+	var errs []httpx.FieldError
+	add := func(field, msg string, limit any) {
+		errs = append(errs, httpx.FieldError{Field: field, Message: msg, Limit: limit})
+	}
+	switch a.Status {
+	case "", statusDraft, statusSubmitted:
+	default:
+		add("status", fmt.Sprintf(`unknown status %q: "draft" or "submitted"`, a.Status), nil)
+	}
+	if len(a.Tags) > lim.tags {
+		add("tags", fmt.Sprintf("must have at most %d tags, got %d", lim.tags, len(a.Tags)), lim.tags)
+	}
+	for i, t := range a.Tags {
+		if n := utf8.RuneCountInString(t); n > lim.tagChars {
+			add("tags["+strconv.Itoa(i)+"]", fmt.Sprintf("must be at most %d characters, got %d", lim.tagChars, n), lim.tagChars)
+		}
+	}
+	if _, err := loadZone(a.TimeZone); err != nil {
+		add("time_zone", "must be an IANA time zone such as "+defaultTimeZone, nil)
+	} else if at, err := parseSchedule(a.ScheduledAt, a.TimeZone); err != nil {
+		add("scheduled_at", err.Error(), nil)
+	} else if !at.IsZero() && !at.After(now) {
+		add("scheduled_at", "must be in the future, after "+now.UTC().Format(time.RFC3339), nil)
+	}
+	return errs
 }
 
 // resubmit answers a repeated Idempotency-Key with the article the first
@@ -379,7 +517,7 @@ func (s *service) handleCreateArticle(w http.ResponseWriter, r *http.Request, c 
 // missing steps are done now: the revision document from this request's
 // identical content if it was never written, the status document if
 // missing, and the event again (JetStream's dedupe drops it if it had gone).
-func (s *service) resubmit(w http.ResponseWriter, r *http.Request, c *caller, id string, req *articleRequest, now time.Time) {
+func (s *service) resubmit(w http.ResponseWriter, r *http.Request, c *caller, id string, req *articleRequest, now time.Time, draft bool) {
 	if !articleIDPattern.MatchString(id) {
 		s.unavailable(w, r, "reading the Idempotency-Key", fmt.Errorf("idempotency entry holds %q, not an article id", id))
 		return
@@ -399,12 +537,13 @@ func (s *service) resubmit(w http.ResponseWriter, r *http.Request, c *caller, id
 			return
 		}
 	}
-	s.submit(w, r, c, art, true)
+	s.submit(w, r, c, art, true, draft)
 }
 
-// submit stores and announces revision 1. Each step is idempotent, so a
-// retry may run it again over a partial first attempt.
-func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art *eventsv1.Article, retry bool) {
+// submit stores and announces revision 1 (a draft is stored only). Each
+// step is idempotent, so a retry may run it again over a partial first
+// attempt.
+func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art *eventsv1.Article, retry, draft bool) {
 	t := c.tenant.ID
 	doc, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(art)
 	if err != nil {
@@ -417,7 +556,10 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 			return
 		}
 	}
-	st := newStatusDoc(t, art, "key "+c.keyID+" ("+c.role+")")
+	st := newStatusDoc(t, art, c.who())
+	if draft {
+		st.Status, st.History[0].Status = statusDraft, statusDraft
+	}
 	// The key exists only if a concurrent or earlier attempt with the same
 	// Idempotency-Key wrote it, and then it may be further along: keep it.
 	if _, err := s.articles.Create(r.Context(), t+"."+art.GetId(), st.encode()); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
@@ -425,6 +567,11 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 		return
 	}
 
+	if draft {
+		s.log.Info("draft saved", "tenant", t, "article", art.GetId(), "revision", art.GetRevision(), "key_id", c.keyID)
+		httpx.JSON(w, http.StatusCreated, submitResponse{ID: art.GetId(), Revision: art.GetRevision(), StatusURL: s.articleStatusURL(t, art.GetId())})
+		return
+	}
 	// A retry after the article moved on (moderated, published) answers
 	// without announcing it again: past JetStream's dedupe window a second
 	// article.submitted would send it through moderation twice.
@@ -437,15 +584,7 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 
 	pctx, cancel := publishCtx(r.Context())
 	defer cancel()
-	err = s.bus.Publish(pctx, &eventsv1.Envelope{
-		Id:            fmt.Sprintf("%s.%s.%d.submitted", t, art.GetId(), art.GetRevision()),
-		Type:          bus.TypeArticleSubmitted,
-		Tenant:        t,
-		OccurredAt:    art.GetSubmittedAt(),
-		CorrelationId: art.GetId(),
-		Payload:       &eventsv1.Envelope_ArticleSubmitted{ArticleSubmitted: &eventsv1.ArticleSubmitted{Article: art}},
-	})
-	if err != nil {
+	if err := s.announce(pctx, t, art); err != nil {
 		s.log.Error("article stored but not announced", "tenant", t, "article", art.GetId(), "err", err)
 		w.Header().Set("Retry-After", "5")
 		httpx.Error(w, http.StatusServiceUnavailable,
@@ -455,6 +594,22 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request, c *caller, art 
 	s.log.Info("article submitted", "tenant", t, "article", art.GetId(), "revision", art.GetRevision(), "retry", retry, "key_id", c.keyID)
 	httpx.JSON(w, http.StatusAccepted, submitResponse{ID: art.GetId(), Revision: art.GetRevision(), StatusURL: s.articleStatusURL(t, art.GetId())})
 }
+
+// announce publishes article.submitted for a stored revision; its id makes
+// a repeat within the dedupe window harmless.
+func (s *service) announce(ctx context.Context, tenantID string, art *eventsv1.Article) error {
+	return s.bus.Publish(ctx, &eventsv1.Envelope{
+		Id:            fmt.Sprintf("%s.%s.%d.submitted", tenantID, art.GetId(), art.GetRevision()),
+		Type:          bus.TypeArticleSubmitted,
+		Tenant:        tenantID,
+		OccurredAt:    art.GetSubmittedAt(),
+		CorrelationId: art.GetId(),
+		Payload:       &eventsv1.Envelope_ArticleSubmitted{ArticleSubmitted: &eventsv1.ArticleSubmitted{Article: art}},
+	})
+}
+
+// who names the caller in history entries.
+func (c *caller) who() string { return "key " + c.keyID + " (" + c.role + ")" }
 
 // exists reports whether an object is stored; an error counts as absent, so
 // the caller writes it (writes of deterministic keys are safe to repeat).
@@ -482,6 +637,19 @@ func (s *service) handleGetArticle(w http.ResponseWriter, r *http.Request, c *ca
 		return
 	}
 	view := viewOf(doc)
+	// A missing document (never the case for revisions saved by this code,
+	// which writes it before the status) leaves out the content rather
+	// than hiding the status.
+	switch art, err := s.readRevision(r.Context(), c.tenant.ID, id, doc.Revision); {
+	case errors.Is(err, blob.ErrNotFound):
+		s.log.Warn("the current revision's document is missing", "tenant", c.tenant.ID, "article", id, "revision", doc.Revision)
+	case err != nil:
+		s.unavailable(w, r, "reading the current revision", err)
+		return
+	default:
+		view.Article = contentOf(art)
+	}
+	w.Header().Set("ETag", etag(doc.Revision))
 	for _, m := range doc.MediaIDs {
 		ms, err := s.mediaStatus(r.Context(), c.tenant.ID, m)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/blocpress/blocpress/libs/config"
 )
@@ -30,6 +31,29 @@ type Config struct {
 	MaxLead       int   `env:"MAX_LEAD" default:"1000" help:"lead length in characters"`
 	MaxParagraph  int   `env:"MAX_PARAGRAPH" default:"10000" help:"paragraph length in characters"`
 	MaxBlocks     int   `env:"MAX_BLOCKS" default:"500" help:"body blocks per article"`
+
+	// Article revisions (articles.go, revisions.go).
+	MaxTags     int `env:"MAX_TAGS" default:"20" help:"tags per article"`
+	MaxTagChars int `env:"MAX_TAG_CHARS" default:"60" help:"characters per tag"`
+
+	// The editor web app (/editor/). SessionSecret seals the session cookie,
+	// which carries the editor's API key; replicas must share it. Empty: a
+	// random one per process (sign-ins end on restart). RenderURL is render's
+	// internal address (previews); SiteURL the public site (photos).
+	SessionSecret string        `env:"SESSION_SECRET" secret:"true" help:"key sealing editor sessions (at least 32 characters; shared by replicas)"`
+	SessionTTL    time.Duration `env:"SESSION_TTL" default:"12h" help:"how long an editor sign-in lasts"`
+	CookieSecure  bool          `env:"COOKIE_SECURE" help:"mark editor cookies Secure even on plain HTTP (behind a TLS proxy)"`
+	RenderURL     string        `env:"RENDER_URL" default:"http://localhost:8086" help:"render's internal URL, for previews"`
+	SiteURL       string        `env:"SITE_URL" default:"http://localhost:8080" help:"the public site's URL, for photos in the editor"`
+
+	// Callers and direct uploads (ratelimit.go, media_uploads.go). The rate
+	// is per key and per replica: with n replicas a key may reach n × rate.
+	// S3PublicURL is where editors' browsers reach S3 (presigned uploads);
+	// empty means the S3 endpoint itself.
+	RatePerMinute float64       `env:"RATE_PER_MINUTE" default:"600" help:"requests per minute per API key, per replica"`
+	RateBurst     int           `env:"RATE_BURST" default:"60" help:"requests an API key may make at once before the rate applies"`
+	UploadExpiry  time.Duration `env:"UPLOAD_EXPIRY" default:"15m" help:"how long a presigned upload URL is valid"`
+	S3PublicURL   string        `env:"S3_PUBLIC_URL" help:"S3 endpoint as editors' browsers reach it, scheme://host[:port] (default: S3_ENDPOINT)"`
 }
 
 // loadConfig reads and checks the configuration.
@@ -56,6 +80,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s%s must be positive, got %d", envPrefix, limit.name, limit.value))
 		}
 	}
+	errs = append(errs, cfg.checkCallerLimits()...)
 	if cfg.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT must be positive", envPrefix))
 	}

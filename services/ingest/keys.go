@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -22,10 +24,18 @@ func (s *service) lookupKey(ctx context.Context, key string) (apikey.Record, err
 	return apikey.NewStore(s.keys).Lookup(ctx, key)
 }
 
+// isAdminToken reports whether token is INGEST_ADMIN_TOKEN. Comparing
+// fixed-length digests keeps the comparison constant-time even in the
+// token's length.
+func (s *service) isAdminToken(token string) bool {
+	want := sha256.Sum256([]byte(s.cfg.AdminToken))
+	got := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
 // admin guards the operator API with INGEST_ADMIN_TOKEN. The tenant id is
 // checked first, as on the tenant API.
 func (s *service) admin(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
-	want := sha256.Sum256([]byte(s.cfg.AdminToken))
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("tenant")
 		if err := tenant.ValidateID(id); err != nil {
@@ -37,10 +47,7 @@ func (s *service) admin(h func(http.ResponseWriter, *http.Request, string)) http
 			unauthorized(w, "the admin token is required: Authorization: Bearer <INGEST_ADMIN_TOKEN>")
 			return
 		}
-		// Comparing fixed-length digests keeps the comparison constant-time
-		// even in the token's length.
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if !s.isAdminToken(token) {
 			unauthorized(w, "the admin token is not valid")
 			return
 		}
@@ -118,27 +125,90 @@ func (s *service) handleGetTenant(w http.ResponseWriter, r *http.Request, id str
 	httpx.JSON(w, http.StatusOK, t)
 }
 
+// operator names the operator (INGEST_ADMIN_TOKEN) in key records.
+const operator = "operator"
+
+// keyAdmin guards the key API of a tenant: the operator's admin token, or an
+// admin key of that tenant (editor and reviewer keys: 403; another
+// tenant's key: 403, from tenantAPI). h gets the tenant id and who acts: a
+// key id, or "operator".
+func (s *service) keyAdmin(h func(w http.ResponseWriter, r *http.Request, tenantID, actor string)) http.HandlerFunc {
+	asAdminKey := s.tenantAPI(func(w http.ResponseWriter, r *http.Request, c *caller) {
+		if c.role != apikey.RoleAdmin {
+			httpx.Error(w, http.StatusForbidden, "managing keys needs an admin key of the tenant; this key's role is "+c.role)
+			return
+		}
+		h(w, r, c.tenant.ID, c.keyID)
+	})
+	asOperator := s.admin(func(w http.ResponseWriter, r *http.Request, id string) {
+		if _, err := s.tenants.Get(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
+			httpx.Error(w, http.StatusNotFound, "tenant "+id+" does not exist; create it first")
+			return
+		} else if err != nil {
+			s.unavailable(w, r, "reading the tenant", err)
+			return
+		}
+		h(w, r, id, operator)
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		if token, ok := bearer(r); ok && s.isAdminToken(token) {
+			asOperator(w, r)
+			return
+		}
+		asAdminKey(w, r)
+	}
+}
+
 type createKeyRequest struct {
 	Role string `json:"role"`
+	Name string `json:"name"`
 }
 
-type createKeyResponse struct {
-	Key    string `json:"key"`
-	Tenant string `json:"tenant"`
-	Role   string `json:"role"`
+// keyView is a key as the key API shows it; Key is set only in the answer
+// that creates it.
+type keyView struct {
+	ID        string     `json:"id"`
+	Key       string     `json:"key,omitempty"`
+	Tenant    string     `json:"tenant"`
+	Role      string     `json:"role"`
+	Name      string     `json:"name"`
+	Created   time.Time  `json:"created"`
+	Revoked   *time.Time `json:"revoked"`
+	RevokedBy string     `json:"revoked_by,omitempty"`
 }
 
-// handleCreateKey issues an API key for a tenant. The key is in this response
-// only; the bucket keeps its hash.
+// createKeyResponse is kept as the name the operator route's clients know.
+type createKeyResponse = keyView
+
+func viewOfKey(l apikey.Listed) keyView {
+	return keyView{ID: l.ID, Tenant: l.Tenant, Role: l.Role, Name: l.Name, Created: l.Created, Revoked: l.Revoked, RevokedBy: l.RevokedBy}
+}
+
+// handleCreateKey is the operator's route (POST /v1/admin/tenants/{t}/keys).
 func (s *service) handleCreateKey(w http.ResponseWriter, r *http.Request, id string) {
+	s.createKey(w, r, id, operator)
+}
+
+// createKey issues an API key for a tenant. The key is in this response
+// only; the bucket keeps its hash.
+func (s *service) createKey(w http.ResponseWriter, r *http.Request, id, actor string) {
 	var req createKeyRequest
 	if code, err := httpx.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		httpx.Error(w, code, err.Error())
 		return
 	}
+	req.Name = clean(req.Name)
+	var errs []httpx.FieldError
 	if !apikey.ValidRole(req.Role) {
-		httpx.Error(w, http.StatusUnprocessableEntity, "unknown role",
-			httpx.FieldError{Field: "role", Message: `must be "editor", "reviewer" or "admin"`})
+		errs = append(errs, httpx.FieldError{Field: "role", Message: `must be "editor", "reviewer" or "admin"`,
+			Limit: []string{apikey.RoleEditor, apikey.RoleReviewer, apikey.RoleAdmin}})
+	}
+	if n := utf8.RuneCountInString(req.Name); n > apikey.MaxNameLength {
+		errs = append(errs, httpx.FieldError{Field: "name",
+			Message: fmt.Sprintf("must be at most %d characters, has %d", apikey.MaxNameLength, n), Limit: apikey.MaxNameLength})
+	}
+	if len(errs) > 0 {
+		httpx.Error(w, http.StatusUnprocessableEntity, "the key cannot be created", errs...)
 		return
 	}
 	if _, err := s.tenants.Get(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
@@ -148,11 +218,46 @@ func (s *service) handleCreateKey(w http.ResponseWriter, r *http.Request, id str
 		s.unavailable(w, r, "reading the tenant", err)
 		return
 	}
-	key, _, err := apikey.NewStore(s.keys).Create(r.Context(), id, req.Role)
+	key, rec, err := apikey.NewStore(s.keys).CreateNamed(r.Context(), id, req.Role, req.Name)
 	if err != nil {
 		s.unavailable(w, r, "storing the API key", err)
 		return
 	}
-	s.log.Info("API key created", "tenant", id, "role", req.Role, "key_id", apikey.ID(key))
-	httpx.JSON(w, http.StatusCreated, createKeyResponse{Key: key, Tenant: id, Role: req.Role})
+	s.log.Info("API key created", "tenant", id, "role", req.Role, "key_id", apikey.ID(key), "by", actor)
+	v := viewOfKey(apikey.Listed{ID: apikey.ID(key), Record: rec})
+	v.Key = key
+	httpx.JSON(w, http.StatusCreated, v)
+}
+
+// handleListKeys lists a tenant's keys, revoked ones too, never the keys
+// themselves.
+func (s *service) handleListKeys(w http.ResponseWriter, r *http.Request, id, _ string) {
+	keys, err := apikey.NewStore(s.keys).List(r.Context(), id)
+	if err != nil {
+		s.unavailable(w, r, "listing the API keys", err)
+		return
+	}
+	out := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, viewOfKey(k))
+	}
+	httpx.JSON(w, http.StatusOK, out)
+}
+
+// handleRevokeKey revokes a key. Every service looks keys up in the bucket
+// on every request, so the key stops working at once, everywhere.
+func (s *service) handleRevokeKey(w http.ResponseWriter, r *http.Request, id, actor string) {
+	keyID := r.PathValue("id")
+	k, err := apikey.NewStore(s.keys).Revoke(r.Context(), id, keyID, actor)
+	if errors.Is(err, apikey.ErrUnknown) {
+		httpx.Error(w, http.StatusNotFound, "tenant "+id+" has no key "+keyID,
+			httpx.FieldError{Field: "id", Message: "must be the id of one of the tenant's keys (GET …/keys)"})
+		return
+	}
+	if err != nil {
+		s.unavailable(w, r, "revoking the API key", err)
+		return
+	}
+	s.log.Info("API key revoked", "tenant", id, "key_id", keyID, "by", actor)
+	httpx.JSON(w, http.StatusOK, viewOfKey(k))
 }

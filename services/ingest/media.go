@@ -124,12 +124,25 @@ func (s *service) handleUploadMedia(w http.ResponseWriter, r *http.Request, c *c
 		httpx.Error(w, http.StatusBadRequest, "the upload is empty", httpx.FieldError{Field: "file", Message: "must not be empty"})
 		return
 	}
+	id, ok := s.storePhoto(w, r, c, up, n)
+	if !ok {
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, uploadResponse{ID: id, StatusURL: s.mediaStatusURL(c.tenant.ID, id)})
+}
+
+// storePhoto is how every photo enters: its type is sniffed from its bytes
+// (415 unless accepted), it is stored under the hash of its bytes unless
+// already there, and announced. Both uploads, through ingest (POST /media)
+// and straight to S3 (…/uploads/{id}/complete), go through here. On failure
+// it has answered the client and returns false.
+func (s *service) storePhoto(w http.ResponseWriter, r *http.Request, c *caller, up *spool, n int64) (string, bool) {
 	contentType := http.DetectContentType(up.head)
 	if !accepted(contentType) {
 		httpx.Error(w, http.StatusUnsupportedMediaType,
 			fmt.Sprintf("the file is %s, not a photo in an accepted format", contentType),
 			httpx.FieldError{Field: "file", Message: "must be one of " + strings.Join(acceptedImageTypes, ", "), Limit: acceptedImageTypes})
-		return
+		return "", false
 	}
 
 	id := up.Sum()
@@ -138,22 +151,22 @@ func (s *service) handleUploadMedia(w http.ResponseWriter, r *http.Request, c *c
 		body, err := up.Reader()
 		if err != nil {
 			s.unavailable(w, r, "reading the spooled upload", err)
-			return
+			return "", false
 		}
 		if err := s.blob.Put(r.Context(), key, body, n, contentType); err != nil {
 			s.unavailable(w, r, "storing the photo", err)
-			return
+			return "", false
 		}
 	} else if err != nil {
 		s.unavailable(w, r, "checking for the photo", err)
-		return
+		return "", false
 	}
 
 	// Published on every upload, not only the first: the dedupe window drops
 	// repeats, and a crash between Put and Publish is healed by re-uploading.
 	pctx, cancel := publishCtx(r.Context())
 	defer cancel()
-	err = s.bus.Publish(pctx, &eventsv1.Envelope{
+	err := s.bus.Publish(pctx, &eventsv1.Envelope{
 		Id:            c.tenant.ID + "." + id + ".uploaded",
 		Type:          bus.TypeMediaUploaded,
 		Tenant:        c.tenant.ID,
@@ -164,10 +177,10 @@ func (s *service) handleUploadMedia(w http.ResponseWriter, r *http.Request, c *c
 	})
 	if err != nil {
 		s.unavailable(w, r, "announcing the photo", err)
-		return
+		return "", false
 	}
 	s.log.Info("photo uploaded", "tenant", c.tenant.ID, "media", id, "bytes", n, "type", contentType, "key_id", c.keyID)
-	httpx.JSON(w, http.StatusCreated, uploadResponse{ID: id, StatusURL: s.mediaStatusURL(c.tenant.ID, id)})
+	return id, true
 }
 
 func isMultipart(r *http.Request) bool {

@@ -29,7 +29,7 @@ type stack struct {
 }
 
 // startStack starts NATS, MinIO and ingest; env overrides ingest's settings.
-func startStack(t *testing.T, env map[string]string) *stack {
+func startStack(t testing.TB, env map[string]string) *stack {
 	t.Helper()
 	nats := testkit.NATS(t)
 	s3 := testkit.MinIO(t)
@@ -92,7 +92,7 @@ type response struct {
 }
 
 // do sends body (bytes as they are, anything else as JSON) with a bearer token.
-func (s *stack) do(t *testing.T, method, path, token string, body any, header ...string) response {
+func (s *stack) do(t testing.TB, method, path, token string, body any, header ...string) response {
 	t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
@@ -131,7 +131,7 @@ func (s *stack) do(t *testing.T, method, path, token string, body any, header ..
 }
 
 // expect fails the test unless the status code is code, and decodes the body into v.
-func (r response) expect(t *testing.T, code int, v any) {
+func (r response) expect(t testing.TB, code int, v any) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("status %d, want %d; body: %s", r.code, code, r.body)
@@ -171,7 +171,7 @@ func hasField(p httpx.Problem, name string) bool {
 
 // newTenant creates a tenant with two categories and returns an editor and
 // an admin key for it.
-func (s *stack) newTenant(t *testing.T, id string) (editor, admin string) {
+func (s *stack) newTenant(t testing.TB, id string) (editor, admin string) {
 	t.Helper()
 	s.do(t, http.MethodPut, "/v1/admin/tenants/"+id, testAdminToken, map[string]any{
 		"name":       "Đảng bộ Khối " + id,
@@ -217,7 +217,7 @@ func (s *stack) lastMessage(t *testing.T, stream, subject string) *jetstream.Raw
 }
 
 // kv opens a bucket.
-func (s *stack) kv(t *testing.T, bucket string) jetstream.KeyValue {
+func (s *stack) kv(t testing.TB, bucket string) jetstream.KeyValue {
 	t.Helper()
 	kv, err := s.bus.KV(context.Background(), bucket)
 	if err != nil {

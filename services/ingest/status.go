@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,10 +19,12 @@ import (
 
 // Article statuses, in the order an article moves through them.
 const (
+	statusDraft       = "draft"
 	statusSubmitted   = "submitted"
 	statusApproved    = "approved"
 	statusRejected    = "rejected"
 	statusHeld        = "held"
+	statusScheduled   = "scheduled"
 	statusPublished   = "published"
 	statusUnpublished = "unpublished"
 )
@@ -29,10 +32,12 @@ const (
 // statusRank orders statuses so a late or redelivered event cannot move an
 // article backwards: a verdict never replaces a publication.
 var statusRank = map[string]int{
-	statusSubmitted: 0,
-	statusApproved:  1, statusRejected: 1, statusHeld: 1,
-	statusPublished:   2,
-	statusUnpublished: 3,
+	statusDraft:     0,
+	statusSubmitted: 1,
+	statusApproved:  2, statusRejected: 2, statusHeld: 2,
+	statusScheduled:   3,
+	statusPublished:   4,
+	statusUnpublished: 5,
 }
 
 // maxStatusUpdates bounds the compare-and-set retries of one event; beyond
@@ -58,6 +63,30 @@ type statusDoc struct {
 	StatusAt time.Time      `json:"status_at"`
 	History  []historyEntry `json:"history"`
 	MediaIDs []string       `json:"media_ids,omitempty"`
+
+	Author string   `json:"author,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	// UpdatedAt is the last change of any kind (edit or status), the order
+	// of the article list.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// ScheduledAt is the current revision's publication time, if scheduled.
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	// OnlineRevision is the revision the public page shows (PublicURL),
+	// which may be older than Revision while an edit is in moderation.
+	OnlineRevision int64 `json:"online_revision,omitempty"`
+	// Revisions lists every revision, so the history needs no S3 listing.
+	Revisions []revisionEntry `json:"revisions,omitempty"`
+	// Pending claims the next revision number while its document is being
+	// written; see saveRevision.
+	Pending *pendingRevision `json:"pending,omitempty"`
+}
+
+// revisionEntry is one stored revision of an article.
+type revisionEntry struct {
+	Revision int64     `json:"revision"`
+	At       time.Time `json:"at"`
+	By       string    `json:"by"`
+	Title    string    `json:"title"`
 }
 
 // historyEntry is one event in an article's life, in time order.
@@ -66,7 +95,13 @@ type historyEntry struct {
 	At     time.Time `json:"at"`
 	By     string    `json:"by"`
 	// Event is the envelope id, so a redelivered event is recorded once.
-	Event string `json:"event,omitempty"`
+	Event    string `json:"event,omitempty"`
+	Revision int64  `json:"revision,omitempty"`
+	// Mode and Reason describe a takedown; Reason also a held or rejected verdict.
+	Mode   string `json:"mode,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// ScheduledAt is the publication time a "scheduled" entry was given.
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
 
 func newStatusDoc(tenantID string, art *eventsv1.Article, by string) *statusDoc {
@@ -75,8 +110,10 @@ func newStatusDoc(tenantID string, art *eventsv1.Article, by string) *statusDoc 
 		ID: art.GetId(), Tenant: tenantID, Revision: art.GetRevision(),
 		Title: art.GetTitle(), Category: art.GetCategory(),
 		Status: statusSubmitted, StatusAt: at,
-		History:  []historyEntry{{Status: statusSubmitted, At: at, By: by}},
+		History:  []historyEntry{{Status: statusSubmitted, At: at, By: by, Revision: art.GetRevision()}},
 		MediaIDs: mediaIDs(art),
+		Author:   art.GetAuthor(), Tags: art.GetTags(), UpdatedAt: at,
+		Revisions: []revisionEntry{{Revision: art.GetRevision(), At: at, By: by, Title: art.GetTitle()}},
 	}
 }
 
@@ -111,6 +148,8 @@ type statusEvent struct {
 	reasons   []string
 	notes     []string
 	url       string
+	// scheduledAt is set on an approval of an article scheduled for later.
+	scheduledAt *time.Time
 }
 
 // statusEventOf reads an envelope the ingest-status consumer receives.
@@ -124,6 +163,11 @@ func statusEventOf(env *eventsv1.Envelope) (statusEvent, error) {
 		art := p.ArticleApproved.GetArticle()
 		ev.articleID, ev.revision, ev.status, ev.by = art.GetId(), art.GetRevision(), statusApproved, "moderation"
 		ev.notes = p.ArticleApproved.GetNotes()
+		// Scheduled for after the approval: render holds it until then.
+		if sa := art.GetScheduledAt(); sa != nil && sa.AsTime().After(ev.at) {
+			t := sa.AsTime().UTC()
+			ev.status, ev.scheduledAt = statusScheduled, &t
+		}
 	case *eventsv1.Envelope_ArticleRejected:
 		ev.articleID, ev.revision, ev.status, ev.by = p.ArticleRejected.GetArticleId(), p.ArticleRejected.GetRevision(), statusRejected, "moderation"
 		ev.reasons = p.ArticleRejected.GetReasons()
@@ -170,14 +214,18 @@ func (s *service) handleStatusEvent(ctx context.Context, m *bus.Message) error {
 		case err != nil:
 			return fmt.Errorf("reading status of %s: %w", key, err)
 		}
-		if ev.revision != doc.Revision {
-			if ev.revision > doc.Revision {
-				s.log.Warn("status event for a revision the status document does not have; ignored",
-					"event", ev.id, "doc_revision", doc.Revision)
-			}
+		if ev.revision > doc.Revision {
+			s.log.Warn("status event for a revision the status document does not have; ignored",
+				"event", ev.id, "doc_revision", doc.Revision)
 			return nil
 		}
-		if !doc.apply(ev) {
+		changed := false
+		if ev.revision < doc.Revision {
+			changed = doc.applyOlder(ev)
+		} else {
+			changed = doc.apply(ev)
+		}
+		if !changed {
 			return nil
 		}
 		_, err = s.articles.Update(ctx, key, doc.encode(), rev)
@@ -203,27 +251,68 @@ func (d *statusDoc) apply(ev statusEvent) bool {
 			return false
 		}
 	}
-	entry := historyEntry{Status: ev.status, At: ev.at, By: ev.by, Event: ev.id}
+	d.record(ev)
+	if !supersedes(d.Status, d.StatusAt, ev.status, ev.at) {
+		return true
+	}
+	d.Status, d.StatusAt = ev.status, ev.at
+	d.UpdatedAt = later(d.UpdatedAt, ev.at)
+	switch ev.status {
+	case statusApproved:
+		d.Reasons, d.Notes, d.ScheduledAt = nil, ev.notes, nil
+	case statusScheduled:
+		d.Reasons, d.Notes, d.ScheduledAt = nil, ev.notes, ev.scheduledAt
+	case statusRejected, statusHeld:
+		d.Reasons = ev.reasons
+	case statusPublished:
+		d.Reasons, d.PublicURL, d.OnlineRevision, d.ScheduledAt = nil, ev.url, ev.revision, nil
+	case statusUnpublished:
+		d.Reasons, d.PublicURL, d.OnlineRevision, d.ScheduledAt = ev.reasons, "", 0, nil
+	}
+	return true
+}
+
+// applyOlder records an event about a revision older than the current one.
+// It never changes the status, which belongs to the newer revision, but
+// keeps track of what is online: the older revision's publication (its
+// page stays up while the new revision is in moderation) or its removal.
+func (d *statusDoc) applyOlder(ev statusEvent) bool {
+	for _, h := range d.History {
+		if h.Event == ev.id && h.At.Equal(ev.at) {
+			return false
+		}
+	}
+	d.record(ev)
+	switch {
+	case ev.status == statusPublished && ev.revision >= d.OnlineRevision && d.Status != statusPublished && d.Status != statusUnpublished:
+		d.PublicURL, d.OnlineRevision = ev.url, ev.revision
+	case ev.status == statusUnpublished && ev.revision == d.OnlineRevision:
+		d.PublicURL, d.OnlineRevision = "", 0
+	}
+	return true
+}
+
+// record inserts ev into the history in time order.
+func (d *statusDoc) record(ev statusEvent) {
+	entry := historyEntry{Status: ev.status, At: ev.at, By: ev.by, Event: ev.id, Revision: ev.revision, ScheduledAt: ev.scheduledAt}
+	if len(ev.reasons) > 0 {
+		entry.Reason = strings.Join(ev.reasons, "; ")
+	}
+	if ev.status == statusUnpublished {
+		entry.Mode = takedownMode(entry.Reason)
+	}
 	i := slices.IndexFunc(d.History, func(h historyEntry) bool { return h.At.After(ev.at) })
 	if i < 0 {
 		i = len(d.History)
 	}
 	d.History = slices.Insert(d.History, i, entry)
-	if !supersedes(d.Status, d.StatusAt, ev.status, ev.at) {
-		return true
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	d.Status, d.StatusAt = ev.status, ev.at
-	switch ev.status {
-	case statusApproved:
-		d.Reasons, d.Notes = nil, ev.notes
-	case statusRejected, statusHeld:
-		d.Reasons = ev.reasons
-	case statusPublished:
-		d.Reasons, d.PublicURL = nil, ev.url
-	case statusUnpublished:
-		d.Reasons, d.PublicURL = ev.reasons, ""
-	}
-	return true
+	return a
 }
 
 // supersedes decides whether an event's status replaces the current one:
@@ -243,25 +332,37 @@ func supersedes(cur string, curAt time.Time, next string, nextAt time.Time) bool
 	}
 }
 
-// articleView is the answer of GET …/articles/{id}.
+// articleView is the answer of GET …/articles/{id}: the status and, in
+// Article, the current revision's content in the form a PUT takes.
 type articleView struct {
-	ID        string            `json:"id"`
-	Tenant    string            `json:"tenant"`
-	Revision  int64             `json:"revision"`
-	Title     string            `json:"title"`
-	Category  string            `json:"category"`
-	Status    string            `json:"status"`
-	Reasons   []string          `json:"reasons"`
-	Notes     []string          `json:"notes,omitempty"`
-	PublicURL string            `json:"public_url,omitempty"`
-	History   []historyView     `json:"history"`
-	Media     []mediaStatusView `json:"media"`
+	ID             string            `json:"id"`
+	Tenant         string            `json:"tenant"`
+	Revision       int64             `json:"revision"`
+	Title          string            `json:"title"`
+	Category       string            `json:"category"`
+	Author         string            `json:"author,omitempty"`
+	Tags           []string          `json:"tags,omitempty"`
+	Status         string            `json:"status"`
+	StatusAt       time.Time         `json:"status_at"`
+	UpdatedAt      time.Time         `json:"updated_at,omitzero"`
+	ScheduledAt    *time.Time        `json:"scheduled_at,omitempty"`
+	Reasons        []string          `json:"reasons"`
+	Notes          []string          `json:"notes,omitempty"`
+	PublicURL      string            `json:"public_url,omitempty"`
+	OnlineRevision int64             `json:"online_revision,omitempty"`
+	History        []historyView     `json:"history"`
+	Media          []mediaStatusView `json:"media"`
+	Article        *articleContent   `json:"article,omitempty"`
 }
 
 type historyView struct {
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	By     string    `json:"by"`
+	Status      string     `json:"status"`
+	Revision    int64      `json:"revision,omitempty"`
+	At          time.Time  `json:"at"`
+	By          string     `json:"by"`
+	Mode        string     `json:"mode,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
 
 // mediaStatusView is one photo of an article and how far image-resize got.
@@ -274,14 +375,15 @@ type mediaStatusView struct {
 func viewOf(d *statusDoc) articleView {
 	v := articleView{
 		ID: d.ID, Tenant: d.Tenant, Revision: d.Revision, Title: d.Title, Category: d.Category,
-		Status: d.Status, Reasons: d.Reasons, Notes: d.Notes, PublicURL: d.PublicURL,
+		Author: d.Author, Tags: d.Tags, StatusAt: d.StatusAt, UpdatedAt: d.UpdatedAt, ScheduledAt: d.ScheduledAt,
+		Status: d.Status, Reasons: d.Reasons, Notes: d.Notes, PublicURL: d.PublicURL, OnlineRevision: d.OnlineRevision,
 		History: make([]historyView, len(d.History)), Media: []mediaStatusView{},
 	}
 	if v.Reasons == nil {
 		v.Reasons = []string{}
 	}
 	for i, h := range d.History {
-		v.History[i] = historyView{Status: h.Status, At: h.At, By: h.By}
+		v.History[i] = historyView{Status: h.Status, Revision: h.Revision, At: h.At, By: h.By, Mode: h.Mode, Reason: h.Reason, ScheduledAt: h.ScheduledAt}
 	}
 	return v
 }

@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Printf("  site %-10s %s/%s/   (also http://%s.localhost:%d/)\n", t, s.URL("site"), t, t, s.Ports().Site)
 	}
 	fmt.Printf("\n  ingest API      %s   (keys in %s)\n", s.URL("ingest"), credPath)
+	fmt.Printf("  editor          %s/editor/   (sign in with a tenant's id and its editor key)\n", s.URL("ingest"))
 	fmt.Printf("  review desk     %s/desk/   (sign in with a tenant's reviewer_key)\n", s.URL("moderation"))
 	fmt.Printf("  view-counter    %s\n", s.URL("view-counter"))
 	fmt.Printf("  NATS            %s\n\n", s.NATS.URL())

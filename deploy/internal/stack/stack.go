@@ -202,6 +202,11 @@ func (s *Stack) newService(name string) (*localstack.Process, error) {
 	switch name {
 	case "ingest":
 		env = append(env, "INGEST_ADMIN_TOKEN="+s.opts.AdminToken, "INGEST_PUBLIC_URL="+s.URL("ingest"))
+		// The editor web app (/editor/): previews from render, photos from
+		// the site, and sign-ins that survive a restart. Sharing the desk's
+		// secret is safe: each app derives its own cookie key from it.
+		env = append(env, "INGEST_RENDER_URL="+s.URL("render"), "INGEST_SITE_URL="+s.URL("site"),
+			"INGEST_SESSION_SECRET="+s.opts.DeskSecret)
 	case "moderation":
 		// The review desk's sessions survive a restart of the local stack.
 		env = append(env, "MODERATION_SITE_URL="+s.URL("site"), "MODERATION_SESSION_SECRET="+s.opts.DeskSecret)
