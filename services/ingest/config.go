@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blocpress/blocpress/libs/config"
+	"github.com/blocpress/blocpress/libs/websession"
 )
 
 // envPrefix prefixes every ingest-specific variable.
@@ -81,6 +82,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	errs = append(errs, cfg.checkCallerLimits()...)
+	// A short secret would make sealed sessions guessable: refuse to start
+	// rather than serve an editor app that answers 503.
+	if cfg.SessionSecret != "" && len(cfg.SessionSecret) < websession.MinSecret {
+		errs = append(errs, fmt.Errorf("%sSESSION_SECRET must be at least %d characters, got %d", envPrefix, websession.MinSecret, len(cfg.SessionSecret)))
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT must be positive", envPrefix))
 	}

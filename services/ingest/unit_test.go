@@ -215,4 +215,9 @@ func TestConfig(t *testing.T) {
 	}); err == nil || !strings.Contains(err.Error(), "PUBLIC_URL") || !strings.Contains(err.Error(), "MAX_IMAGES") {
 		t.Errorf("bad values: %v", err)
 	}
+	if _, err := loadConfig(func(k string) string {
+		return map[string]string{"INGEST_ADMIN_TOKEN": "x", "INGEST_SESSION_SECRET": "too-short"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "SESSION_SECRET must be at least 32 characters, got 9") {
+		t.Errorf("a short session secret: %v", err)
+	}
 }
