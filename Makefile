@@ -50,6 +50,7 @@ build: ## build every service into ./bin
 	@for s in $(SERVICES); do go build -o $(BIN)/$$s ./services/$$s || exit 1; done
 	go build -o $(BIN)/blocpress-local ./deploy/cmd/blocpress-local
 	go build -o $(BIN)/blocpress-dlq ./deploy/cmd/blocpress-dlq
+	go build -o $(BIN)/blocpress ./deploy/cmd/blocpress
 
 run: deps build ## start the platform with demo tenants and the sample articles (Ctrl-C stops it)
 	$(BIN)/blocpress-local -root $(CURDIR) -data $(CURDIR)/data -bin $(BIN) $(RUN_FLAGS)
@@ -57,6 +58,14 @@ run: deps build ## start the platform with demo tenants and the sample articles 
 test: deps ## every module's tests, with the race detector, against real NATS, MinIO and Redis
 	go test -race -count=1 -timeout 30m $(PKGS)
 	$(MAKE) --no-print-directory check-generated
+
+# import-legacy T=hungyen DIR=path/to/dumps imports legacy article pages into a
+# tenant of the platform `make run` started (see `bin/blocpress import -h`).
+import-legacy: build ## import legacy article pages: make import-legacy T=<tenant> DIR=<dumps> [IMPORT_FLAGS=--dry-run]
+	@test -n "$(T)" -a -n "$(DIR)" || { echo "usage: make import-legacy T=<tenant> DIR=<dir or files> [IMPORT_FLAGS=…]"; exit 2; }
+	$(call apt_ensure,jq,jq)
+	$(BIN)/blocpress import --ingest http://localhost:8081 --tenant $(T) \
+	  --key "$$(jq -r '.tenants["$(T)"].admin_key' data/credentials.json)" $(IMPORT_FLAGS) $(DIR)
 
 bench: deps ## Go benchmarks of every module
 	go test -run '^$$' -bench . -benchmem $(PKGS)
@@ -90,4 +99,4 @@ lint: $(BIN)/buf ## gofmt, go vet, buf lint, and buf breaking against main
 clean: ## remove built binaries (keeps ./data)
 	rm -f $(addprefix $(BIN)/,$(SERVICES) blocpress-local blocpress-dlq)
 
-.PHONY: help deps redis chromium build run test bench bench-images bench-render check-pages bench-views generate check-generated lint clean
+.PHONY: help deps redis chromium build run import-legacy test bench bench-images bench-render check-pages bench-views generate check-generated lint clean

@@ -12,6 +12,8 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 )
 
+require golang.org/x/text v0.43.0
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/blocpress/blocpress/proto v0.0.0 // indirect
