@@ -6,7 +6,10 @@ package tenant
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
+	"strings"
+	"unicode/utf8"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9-]{2,32}$`)
@@ -43,6 +46,53 @@ type Link struct {
 	URL  string `json:"url"`
 }
 
+// Video is an entry of the "Video" box. Pages load nothing from another
+// host, so a video is a link, never an embedded player: URL is a YouTube or
+// Facebook https link, or the path of an mp4 on the tenant's own site
+// ("/<tenant>/…/x.mp4").
+type Video struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// Limits of the side boxes' configuration.
+const (
+	MaxLinks      = 50
+	MaxVideos     = 20
+	MaxBoxTitle   = 200
+	MaxBoxURLSize = 2000
+)
+
+// videoHosts are the hosts a video link may point to.
+var videoHosts = map[string]bool{
+	"youtube.com": true, "www.youtube.com": true, "m.youtube.com": true, "youtu.be": true,
+	"facebook.com": true, "www.facebook.com": true, "m.facebook.com": true, "fb.watch": true,
+}
+
+// validateVideo checks one video of the "Video" box.
+func validateVideo(i int, v Video) error {
+	switch {
+	case strings.TrimSpace(v.Title) == "":
+		return fmt.Errorf("videos[%d].title is required", i)
+	case utf8.RuneCountInString(v.Title) > MaxBoxTitle:
+		return fmt.Errorf("videos[%d].title must be at most %d characters", i, MaxBoxTitle)
+	case len(v.URL) > MaxBoxURLSize:
+		return fmt.Errorf("videos[%d].url must be at most %d bytes", i, MaxBoxURLSize)
+	}
+	u, err := url.Parse(v.URL)
+	if err != nil {
+		return fmt.Errorf("videos[%d].url: %w", i, err)
+	}
+	if u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//") &&
+		strings.HasSuffix(strings.ToLower(u.Path), ".mp4") && !strings.Contains(u.Path, "..") {
+		return nil
+	}
+	if u.Scheme != "https" || !videoHosts[strings.ToLower(u.Hostname())] || u.User != nil {
+		return fmt.Errorf("videos[%d].url must be an https YouTube or Facebook link or the path of an mp4 on the site", i)
+	}
+	return nil
+}
+
 // Tenant is one bloc's site configuration.
 type Tenant struct {
 	ID string `json:"id"`
@@ -56,7 +106,10 @@ type Tenant struct {
 	// Blocklist are terms that get an article rejected by moderation: the
 	// short form of Moderation.Blocklist entries of severity "reject".
 	Blocklist []string `json:"blocklist,omitempty"`
-	Links     []Link   `json:"links,omitempty"`
+	// Links fill the "Website liên kết" box.
+	Links []Link `json:"links,omitempty"`
+	// Videos fill the "Video" box, newest first as the bloc lists them.
+	Videos []Video `json:"videos,omitempty"`
 	// Moderation are the moderation rules; nil keeps the defaults.
 	Moderation *Moderation `json:"moderation,omitempty"`
 }
@@ -90,6 +143,17 @@ func (t *Tenant) Validate() error {
 		}
 		if c.Name == "" {
 			return fmt.Errorf("categories[%d].name is required", i)
+		}
+	}
+	if len(t.Links) > MaxLinks {
+		return fmt.Errorf("links must have at most %d entries", MaxLinks)
+	}
+	if len(t.Videos) > MaxVideos {
+		return fmt.Errorf("videos must have at most %d entries", MaxVideos)
+	}
+	for i, v := range t.Videos {
+		if err := validateVideo(i, v); err != nil {
+			return err
 		}
 	}
 	if len(t.Blocklist) > MaxBlockedTerms {

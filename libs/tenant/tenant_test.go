@@ -37,6 +37,38 @@ func TestValidateTenant(t *testing.T) {
 	}
 }
 
+func TestValidateVideos(t *testing.T) {
+	base := Tenant{ID: "hungyen", Name: "Đảng bộ Khối", Categories: []Category{{Slug: "tin-tuc", Name: "Tin tức"}}}
+	for _, ok := range []string{"https://www.youtube.com/watch?v=abc", "https://youtu.be/abc", "https://www.facebook.com/watch/?v=1",
+		"https://fb.watch/x", "/hungyen/video/dai-hoi.mp4"} {
+		tn := base
+		tn.Videos = []Video{{Title: "Đại hội Đảng bộ Khối", URL: ok}}
+		if err := tn.Validate(); err != nil {
+			t.Errorf("video %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []Video{
+		{Title: "", URL: "https://youtu.be/abc"},
+		{Title: "x", URL: "http://www.youtube.com/watch?v=abc"},
+		{Title: "x", URL: "https://evil.example/watch?v=abc"},
+		{Title: "x", URL: "javascript:alert(1)"},
+		{Title: "x", URL: "//evil.example/a.mp4"},
+		{Title: "x", URL: "/hungyen/../a.mp4"},
+		{Title: "x", URL: "/hungyen/a.webm"},
+	} {
+		tn := base
+		tn.Videos = []Video{bad}
+		if err := tn.Validate(); err == nil || !strings.Contains(err.Error(), "videos[0]") {
+			t.Errorf("video %+v: %v, want an error naming videos[0]", bad, err)
+		}
+	}
+	tn := base
+	tn.Videos = make([]Video, MaxVideos+1)
+	if err := tn.Validate(); err == nil || !strings.Contains(err.Error(), "at most 20") {
+		t.Errorf("too many videos: %v", err)
+	}
+}
+
 func TestModerationRules(t *testing.T) {
 	const doc = `{
 	  "id": "hungyen", "name": "Đảng bộ Khối", "categories": [{"slug": "tin-tuc", "name": "Tin tức"}],

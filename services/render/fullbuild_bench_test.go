@@ -65,7 +65,7 @@ func BenchmarkFullBuild(b *testing.B) {
 		if r.pages, err = parseTemplates(); err != nil {
 			b.Fatal(err)
 		}
-		s := site{t: &t, siteURL: testSiteURL}
+		s := site{t: &t, siteURL: testSiteURL, viewsURL: testViewsURL}
 		start := time.Now()
 		// What a rebuild does after reading the events: the articles'
 		// views from their photos' manifests, then every page.

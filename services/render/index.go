@@ -26,6 +26,15 @@ type Summary struct {
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	Thumb       string    `json:"thumb"` // public URL of the first photo's smallest rendition, or ""
 	Author      string    `json:"author,omitempty"`
+	// Tags are the article's tags as the editor wrote them, one per slug.
+	Tags []string `json:"tags,omitempty"`
+}
+
+// equal tells whether two summaries are the same entry.
+func (s Summary) equal(o Summary) bool {
+	return s.ID == o.ID && s.Revision == o.Revision && s.Title == o.Title && s.Lead == o.Lead &&
+		s.Category == o.Category && s.Path == o.Path && s.PublishedAt.Equal(o.PublishedAt) &&
+		s.UpdatedAt.Equal(o.UpdatedAt) && s.Thumb == o.Thumb && s.Author == o.Author && slices.Equal(s.Tags, o.Tags)
 }
 
 // updated is when the article last changed, for feeds and sitemaps.

@@ -32,10 +32,15 @@ func (r *Renderer) listFiles(oldM, newM *model, old, cur *Summary) ([]file, erro
 	if err := add(r.htmlFile("index.html", r.pages.home, newM.homePage())); err != nil {
 		return nil, err
 	}
-	var cats, authors, months []string
+	var cats, authors, months, tags []string
 	for _, a := range []*Summary{old, cur} {
 		if a == nil {
 			continue
+		}
+		for _, t := range a.Tags {
+			if slug := slugify(t); !slices.Contains(tags, slug) {
+				tags = append(tags, slug)
+			}
 		}
 		if !slices.Contains(cats, a.Category) {
 			cats = append(cats, a.Category)
@@ -71,7 +76,13 @@ func (r *Renderer) listFiles(oldM, newM *model, old, cur *Summary) ([]file, erro
 			return nil, err
 		}
 	}
-	files = append(files, newM.rss(""), newM.atom(""), newM.sitemapIndex(), newM.pagesSitemap(), newM.newsSitemap())
+	for _, t := range tags {
+		// A tag without articles any more keeps its (empty) page.
+		if err := add(r.htmlFile("tag/"+t+"/index.html", r.pages.category, newM.tagPage(t))); err != nil {
+			return nil, err
+		}
+	}
+	files = append(files, newM.rss(""), newM.atom(""), newM.sitemapIndex(), newM.pagesSitemap(), newM.newsSitemap(), newM.titles())
 	for _, mo := range months {
 		files = append(files, newM.monthSitemap(mo))
 	}
@@ -127,9 +138,9 @@ var (
 // rendered again. It returns the paths rewritten.
 func (r *Renderer) spliceNeighbours(ctx context.Context, tid string, oldM, newM *model, old, cur *Summary) ([]string, error) {
 	candidates := map[string]Summary{}
-	around := func(list []Summary, a Summary) {
+	around := func(list []Summary, a Summary, reach int) {
 		i, _ := position(list, a)
-		for j := max(0, i-2*neighbourhood); j < min(len(list), i+2*neighbourhood+1); j++ {
+		for j := max(0, i-reach); j < min(len(list), i+reach+1); j++ {
 			candidates[list[j].ID] = list[j]
 		}
 	}
@@ -137,8 +148,14 @@ func (r *Renderer) spliceNeighbours(ctx context.Context, tid string, oldM, newM 
 		if a == nil {
 			continue
 		}
-		around(oldM.cats[a.Category], *a)
-		around(newM.cats[a.Category], *a)
+		around(oldM.cats[a.Category], *a, categoryReach)
+		around(newM.cats[a.Category], *a, categoryReach)
+		// A tagged article is in the related pool of the next tagPool
+		// newer articles of each of its tags.
+		for _, t := range a.Tags {
+			around(oldM.tags[slugify(t)], *a, tagPool)
+			around(newM.tags[slugify(t)], *a, tagPool)
+		}
 	}
 	type job struct {
 		path  string
@@ -149,16 +166,11 @@ func (r *Renderer) spliceNeighbours(ctx context.Context, tid string, oldM, newM 
 		if (cur != nil && id == cur.ID) || (old != nil && id == old.ID) {
 			continue
 		}
-		newList := newM.cats[a.Category]
-		i, ok := position(newList, a)
-		if !ok {
+		if _, ok := position(newM.cats[a.Category], a); !ok {
 			continue // not published any more
 		}
-		after := newM.lists(newList, i)
-		var before listsView
-		if j, ok := position(oldM.cats[a.Category], a); ok {
-			before = oldM.lists(oldM.cats[a.Category], j)
-		}
+		after := newM.lists(a)
+		before := oldM.lists(a)
 		if !slices.Equal(before.Related, after.Related) || !slices.Equal(before.Others, after.Others) {
 			jobs = append(jobs, job{a.Path, after})
 		}
@@ -237,7 +249,7 @@ func (r *Renderer) tenantFiles(m *model) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, nf, m.rss(""), m.atom(""), m.robots(), m.sitemapIndex(), m.pagesSitemap(), m.newsSitemap())
+	files = append(files, nf, m.rss(""), m.atom(""), m.robots(), m.sitemapIndex(), m.pagesSitemap(), m.newsSitemap(), m.titles())
 	return files, nil
 }
 
@@ -278,7 +290,7 @@ func (r *Renderer) refreshSiteLocked(ctx context.Context, t *tenant.Tenant) erro
 	if err != nil {
 		return err
 	}
-	m := newModel(site{t: t, siteURL: r.siteURL}, idx, r.now())
+	m := newModel(site{t: t, siteURL: r.siteURL, viewsURL: r.viewsURL}, idx, r.now())
 	var news []string
 	for _, a := range m.newsArticles() {
 		news = append(news, a.ID)

@@ -6,6 +6,12 @@
 // view-counter and ingest. Photos come from the manifests image-resize keeps in
 // the media bucket; an article whose photos are not resized yet is retried.
 //
+// An approval with a future scheduled_at waits in the render-schedule KV
+// bucket until a scheduler loop publishes it (schedule.go). Its internal port
+// also serves the editors' preview of an article (preview.go). "Tin liên
+// quan" is a scored choice by tags, category and recency (related.go); the
+// side column's boxes are described on aside (pages.go).
+//
 // "render rebuild -tenant <id>" (or -all) rebuilds a tenant's whole site from
 // the ARTICLES stream, with a progress bar; it is idempotent.
 package main

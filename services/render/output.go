@@ -20,6 +20,7 @@ const (
 	atomType    = "application/atom+xml; charset=utf-8"
 	xmlType     = "application/xml; charset=utf-8"
 	textType    = "text/plain; charset=utf-8"
+	jsonType    = "application/json; charset=utf-8"
 	maxPageSize = 8 << 20
 )
 

@@ -66,6 +66,7 @@ type page struct {
 	Section     string // category slug highlighted in the menu, "" for home
 	Crumbs      []link // after "Trang chủ"
 	NoIndex     bool
+	Base        string // <base href> of a preview shown away from the site
 	Refresh     string // meta refresh target of a moved page
 	OG          *openGraph
 	JSONLD      template.JS
@@ -97,9 +98,24 @@ type listsView struct {
 	Related, Others []listItem
 }
 
+// aside is the side column: "Đọc nhiều", "Ảnh", "Video", "Website
+// liên kết". Pages are static, so the first two are rendered with the
+// latest articles as they were when the page was written (the no-JS
+// fallback), and a small same-page script brings them up to date: the
+// most-read list from view-counter (ids) joined with titles.json, which
+// render rewrites with every publish (the newest titlesItems articles:
+// id, title, URL, thumbnail); on article pages, which are not rewritten
+// when another article is published, the photo box comes from titles.json
+// too. An article too old to be in titles.json is left out of the
+// most-read box; the script asks view-counter for more than it shows.
 type aside struct {
-	Photos []listItem // "Ảnh": latest articles with a photo (list pages only)
-	Links  []tenant.Link
+	MostRead    []listItem // fallback: the latest articles
+	MostReadURL string     // view-counter's most-read list for the script
+	TitlesURL   string     // /<tenant>/titles.json
+	Photos      []listItem // "Ảnh": latest articles with a photo
+	LivePhotos  bool       // the script refreshes Photos (article pages)
+	Videos      []tenant.Video
+	Links       []tenant.Link
 }
 
 type pager struct {
@@ -128,7 +144,9 @@ type articleView struct {
 	Blocks                []blockView
 	Author, AuthorURL     string
 	Source                *link
+	Tags                  []link // "Từ khóa", each to its tag page
 	ViewsPost, ViewsGet   string // view-counter endpoints the page's script calls
+	Preview               bool   // an editor's preview: no view is counted
 }
 
 // blockView is a paragraph (Text) or a photo (Figure).
@@ -154,8 +172,9 @@ func execute(t *template.Template, p *page) ([]byte, error) {
 
 // site is one tenant's site as render builds it: where its pages link to.
 type site struct {
-	t       *tenant.Tenant
-	siteURL string // public base, no trailing slash
+	t        *tenant.Tenant
+	siteURL  string // public base, no trailing slash
+	viewsURL string // view-counter's public base, no trailing slash
 }
 
 func (s site) home() string                   { return "/" + s.t.ID + "/" }
@@ -176,7 +195,7 @@ func (s site) categoryName(slug string) string {
 }
 
 func (s site) chrome(title string) page {
-	return page{Tenant: s.t, Home: s.home(), Title: title, Aside: aside{Links: s.t.Links},
+	return page{Tenant: s.t, Home: s.home(), Title: title, Aside: aside{Links: s.t.Links, Videos: s.t.Videos},
 		Feeds: []link{{Name: s.t.Name + " (RSS)", URL: s.url("rss.xml")}}}
 }
 
@@ -202,11 +221,11 @@ const (
 	relatedItems    = 5
 	otherItems      = 5
 	asidePhotos     = 4
+	mostReadItems   = 5
+	// titlesItems is how many of the newest articles titles.json holds.
+	titlesItems = 300
 	// listLead is how much of a lead a list shows, in characters.
 	listLead = 240
-	// neighbourhood is how far from a changed article another article's
-	// lists can change (related, others and their filler).
-	neighbourhood = relatedItems + otherItems
 )
 
 // model is a tenant's published articles arranged the ways its pages list them.
@@ -215,16 +234,36 @@ type model struct {
 	all     []Summary            // oldest first
 	cats    map[string][]Summary // oldest first
 	authors map[string][]Summary // by author slug, oldest first
-	now     time.Time
+	tags    map[string][]Summary // by tag slug, oldest first
+	// tagSlugs memoises slugify of every tag; read-only once built, as
+	// pages are rendered concurrently.
+	tagSlugs map[string]string
+	now      time.Time
 }
 
 func newModel(s site, idx tenantIndex, now time.Time) *model {
-	m := &model{s: s, all: idx.ascending(), cats: map[string][]Summary{}, authors: map[string][]Summary{}, now: now}
+	m := &model{s: s, all: idx.ascending(), cats: map[string][]Summary{}, authors: map[string][]Summary{},
+		tags: map[string][]Summary{}, tagSlugs: map[string]string{}, now: now}
+	// A tenant has few authors: slugify each name once, not per article
+	// (this runs twice per publish over the whole tenant).
+	authorSlugs := map[string]string{}
 	for _, a := range m.all {
 		m.cats[a.Category] = append(m.cats[a.Category], a)
 		if a.Author != "" {
-			slug := slugify(a.Author)
+			slug, ok := authorSlugs[a.Author]
+			if !ok {
+				slug = slugify(a.Author)
+				authorSlugs[a.Author] = slug
+			}
 			m.authors[slug] = append(m.authors[slug], a)
+		}
+		for _, t := range a.Tags {
+			slug, ok := m.tagSlugs[t]
+			if !ok {
+				slug = slugify(t)
+				m.tagSlugs[t] = slug
+			}
+			m.tags[slug] = append(m.tags[slug], a)
 		}
 	}
 	return m
@@ -261,6 +300,16 @@ func (m *model) categories() []string {
 	return append(out, extra...)
 }
 
+// boxes fills the side column's article boxes of p.
+func (m *model) boxes(p *page) {
+	p.Aside.Photos = m.photos()
+	p.Aside.MostRead = m.s.items(newest(m.all, mostReadItems), false)
+	if len(p.Aside.MostRead) > 0 {
+		p.Aside.MostReadURL = fmt.Sprintf("%s/v1/tenants/%s/views/most-read?period=week&limit=%d", m.s.viewsURL, m.s.t.ID, 4*mostReadItems)
+		p.Aside.TitlesURL = m.s.url(titlesPath)
+	}
+}
+
 func (m *model) photos() []listItem {
 	var out []Summary
 	for i := len(m.all) - 1; i >= 0 && len(out) < asidePhotos; i-- {
@@ -289,7 +338,7 @@ func (m *model) homePage() *page {
 		}
 		p.Sections = append(p.Sections, section{Name: c.Name, URL: s.categoryURL(c.Slug), Items: s.items(list, false)})
 	}
-	p.Aside.Photos = m.photos()
+	m.boxes(&p)
 	p.JSONLD = jsonLD(map[string]any{
 		"@context": "https://schema.org", "@type": "WebSite", "name": s.t.Name, "url": p.Canonical, "inLanguage": "vi",
 	})
@@ -319,7 +368,7 @@ func (m *model) categoryIndex(slug string) *page {
 		pg.Pages = pageLinks(m.s, slug, total, 0)
 		p.Pager = pg
 	}
-	p.Aside.Photos = m.photos()
+	m.boxes(p)
 	return p
 }
 
@@ -393,26 +442,8 @@ func (m *model) authorPage(slug string) *page {
 	p.Latest = s.items(newest(list, authorLatest), true)
 	p.OG = &openGraph{Type: "profile", Title: name, Description: p.Description, URL: p.Canonical, SiteName: s.t.Name}
 	p.JSONLD = jsonLD(map[string]any{"@context": "https://schema.org", "@type": "Person", "name": name, "url": p.Canonical})
-	p.Aside.Photos = m.photos()
+	m.boxes(&p)
 	return &p
-}
-
-// lists are the two lists under the article at position i of its category:
-// "Tin liên quan", the nearest older ones, and "Các bài viết khác", the
-// newer ones (filled with older ones for the latest articles). Both depend
-// only on neighbours, so a publish changes the lists of a few pages only.
-func (m *model) lists(list []Summary, i int) listsView {
-	var related, others []Summary
-	for j := i - 1; j >= 0 && len(related) < relatedItems; j-- {
-		related = append(related, list[j])
-	}
-	for j := min(len(list)-1, i+otherItems); j > i; j-- {
-		others = append(others, list[j])
-	}
-	for j := i - 1 - relatedItems; j >= 0 && len(others) < otherItems; j-- {
-		others = append(others, list[j])
-	}
-	return listsView{Related: m.s.items(related, false), Others: m.s.items(others, false)}
 }
 
 // articlePage is one article with its lists.
@@ -424,10 +455,9 @@ func (m *model) articlePage(a *articleView, sum Summary, og *openGraph) *page {
 	p.Section = sum.Category
 	p.Crumbs = []link{{Name: a.Category, URL: a.CategoryURL}}
 	p.Article = a
-	list := m.cats[sum.Category]
-	if i, ok := position(list, sum); ok {
-		p.Lists = m.lists(list, i)
-	}
+	p.Lists = m.lists(sum)
+	m.boxes(&p)
+	p.Aside.LivePhotos = true
 	og.Type, og.Title, og.Description, og.URL, og.SiteName = "article", a.Title, p.Description, p.Canonical, s.t.Name
 	og.Published, og.Section = a.DateISO, a.Category
 	og.Modified = sum.updated().In(vietnam).Format(time.RFC3339)

@@ -40,7 +40,7 @@ type replayed struct {
 }
 
 // replay reads the tenant's article events in stream order.
-func replay(ctx context.Context, js jetstream.JetStream, tid string, progress func(done, total uint64)) (map[string]*replayed, error) {
+func replay(ctx context.Context, js jetstream.JetStream, tid string, now time.Time, progress func(done, total uint64)) (map[string]*replayed, error) {
 	cons, err := js.OrderedConsumer(ctx, bus.StreamArticles, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{bus.Subject(bus.TypeArticleApproved, tid), bus.Subject(bus.TypeArticleUnpublished, tid)},
 	})
@@ -63,7 +63,7 @@ func replay(ctx context.Context, js jetstream.JetStream, tid string, progress fu
 			n++
 			env := &eventsv1.Envelope{}
 			if proto.Unmarshal(m.Data(), env) == nil {
-				apply(out, env)
+				apply(out, env, now)
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
@@ -80,12 +80,17 @@ func replay(ctx context.Context, js jetstream.JetStream, tid string, progress fu
 	return out, nil
 }
 
-// apply is the live consumer's decision for one event.
-func apply(state map[string]*replayed, env *eventsv1.Envelope) {
+// apply is the live consumer's decision for one event at time now: an
+// approval scheduled after now is still waiting in render-schedule, not on
+// the site.
+func apply(state map[string]*replayed, env *eventsv1.Envelope, now time.Time) {
 	switch p := env.Payload.(type) {
 	case *eventsv1.Envelope_ArticleApproved:
 		a := p.ArticleApproved.GetArticle()
 		if checkArticle(a) != nil {
+			return
+		}
+		if at := a.GetScheduledAt(); at != nil && at.AsTime().After(now) {
 			return
 		}
 		cur := state[a.GetId()]
@@ -93,12 +98,17 @@ func apply(state map[string]*replayed, env *eventsv1.Envelope) {
 			return
 		}
 		at := env.GetOccurredAt().AsTime()
+		if s := a.GetScheduledAt(); s != nil && s.AsTime().After(at) {
+			at = s.AsTime()
+		}
 		next := &replayed{article: a, live: true, updated: at}
 		switch {
 		case a.GetPublishedAt() != nil:
 			next.published = a.GetPublishedAt().AsTime()
 		case cur != nil && cur.live:
 			next.published = cur.published
+		case a.GetScheduledAt() != nil:
+			next.published = a.GetScheduledAt().AsTime()
 		default:
 			next.published = at
 		}
@@ -200,7 +210,7 @@ func (r *Renderer) rebuildTenant(ctx context.Context, js jetstream.JetStream, ti
 		return st, err
 	}
 	readBar := &progressBar{w: progress, phase: "events"}
-	state, err := replay(ctx, js, tid, func(done, total uint64) {
+	state, err := replay(ctx, js, tid, r.now(), func(done, total uint64) {
 		readBar.total = int64(total)
 		readBar.draw(int64(done))
 	})
@@ -211,7 +221,7 @@ func (r *Renderer) rebuildTenant(ctx context.Context, js jetstream.JetStream, ti
 	if err != nil {
 		return st, err
 	}
-	s := site{t: t, siteURL: r.siteURL}
+	s := site{t: t, siteURL: r.siteURL, viewsURL: r.viewsURL}
 	var built []*builtArticle
 	var removed []*replayed
 	for _, a := range state {
@@ -302,6 +312,13 @@ func (r *Renderer) writeSite(ctx context.Context, s site, built []*builtArticle,
 		}
 		files = append(files, f)
 	}
+	for t := range m.tags {
+		f, err := r.htmlFile("tag/"+t+"/index.html", r.pages.category, m.tagPage(t))
+		if err != nil {
+			return st, err
+		}
+		files = append(files, f)
+	}
 	months := map[string]bool{}
 	for _, a := range m.all {
 		months[month(a.PublishedAt)] = true
@@ -369,7 +386,7 @@ func (r *Renderer) syncIndex(ctx context.Context, tid string, built []*builtArti
 	keep := map[string]bool{}
 	for _, b := range built {
 		keep[b.sum.ID] = true
-		if e, ok := cur[b.sum.ID]; ok && e.Summary == b.sum {
+		if e, ok := cur[b.sum.ID]; ok && e.Summary.equal(b.sum) {
 			continue
 		}
 		v, err := json.Marshal(b.sum)
@@ -468,6 +485,10 @@ func newRenderer(ctx context.Context, b *bus.Bus, out output, cfg Config, log *s
 	if err != nil {
 		return nil, err
 	}
+	scheduleKV, err := b.KV(ctx, bus.BucketRenderSchedule)
+	if err != nil {
+		return nil, err
+	}
 	tenants := tenant.NewStore(tenantsKV)
 	if err := tenants.Watch(ctx); err != nil {
 		return nil, err
@@ -478,7 +499,7 @@ func newRenderer(ctx context.Context, b *bus.Bus, out output, cfg Config, log *s
 		return nil, err
 	}
 	return &Renderer{
-		out: out, media: mediaKV, index: indexKV, tenants: tenants, bus: b, pages: pages,
+		out: out, media: mediaKV, index: indexKV, scheduled: scheduleKV, replica: replicaName(), tenants: tenants, bus: b, pages: pages,
 		siteURL: cfg.SiteURL, viewsURL: cfg.ViewsURL, log: log, seen: map[string]string{},
 		cache: newIndexCache(indexKV), now: time.Now, invalidate: invalidator(b, log),
 	}, nil

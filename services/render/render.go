@@ -47,9 +47,14 @@ type publisher interface {
 // change touches (lists, feeds, sitemaps, neighbours' related lists), and
 // announces article.published.
 type Renderer struct {
-	out      output
-	media    jetstream.KeyValue // "<tenant>.<media>" → MediaManifest, written by image-resize
-	index    jetstream.KeyValue // "<tenant>.<article>" → Summary, written only here
+	out   output
+	media jetstream.KeyValue // "<tenant>.<media>" → MediaManifest, written by image-resize
+	index jetstream.KeyValue // "<tenant>.<article>" → Summary, written only here
+	// scheduled is "<tenant>.<article>" → scheduledEntry, written only here
+	// (schedule.go); nil in tools that never schedule.
+	scheduled jetstream.KeyValue
+	// replica names this process in the claims it writes.
+	replica  string
 	tenants  *tenant.Store
 	bus      publisher
 	pages    *pageTemplates
@@ -159,8 +164,13 @@ func build(s site, viewsURL string, a *eventsv1.Article, published, updated time
 			fi++
 		}
 	}
+	tags := cleanTags(a.GetTags())
+	for _, tag := range tags {
+		view.Tags = append(view.Tags, link{Name: tag, URL: s.url(tagPath(tag))})
+	}
 	sum := Summary{ID: a.GetId(), Revision: a.GetRevision(), Title: a.GetTitle(), Lead: a.GetLead(),
-		Category: a.GetCategory(), Path: p, PublishedAt: published.UTC().Truncate(time.Second), Thumb: thumb, Author: author}
+		Category: a.GetCategory(), Path: p, PublishedAt: published.UTC().Truncate(time.Second), Thumb: thumb, Author: author,
+		Tags: tags}
 	if updated.After(published) {
 		sum.UpdatedAt = updated.UTC().Truncate(time.Second)
 	}
@@ -199,7 +209,10 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	prev, had := idx[a.GetId()]
 	if had && prev.Revision > a.GetRevision() {
 		log.Info("skipping an approved revision older than the published one", "published", prev.Revision)
-		return nil
+		return r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), false)
+	}
+	if r.isScheduled(a) {
+		return r.schedule(ctx, env, a)
 	}
 
 	figures, og, thumb, err := r.figures(ctx, tid, a, log)
@@ -211,6 +224,8 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	case a.GetPublishedAt() != nil:
 	case had: // a new revision keeps the date readers first saw
 		published = prev.PublishedAt
+	case a.GetScheduledAt() != nil: // due: readers first see it at its time
+		published = a.GetScheduledAt().AsTime()
 	case env.GetOccurredAt() != nil:
 		published = env.GetOccurredAt().AsTime()
 	default:
@@ -219,8 +234,11 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	updated := published
 	if had && env.GetOccurredAt() != nil {
 		updated = env.GetOccurredAt().AsTime()
+		if at := a.GetScheduledAt(); at != nil && at.AsTime().After(updated) {
+			updated = at.AsTime()
+		}
 	}
-	s := site{t: t, siteURL: r.siteURL}
+	s := site{t: t, siteURL: r.siteURL, viewsURL: r.viewsURL}
 	b := build(s, r.viewsURL, a, published, updated, figures, og, thumb)
 
 	next := idx.clone()
@@ -287,6 +305,11 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 		}},
 	})
 	if err != nil {
+		return err
+	}
+	// A waiting scheduled entry of this revision or an older one is done
+	// with: this revision is the one readers see now.
+	if err := r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), false); err != nil {
 		return err
 	}
 	log.Info("article published", "url", s.absolute(b.sum.Path), "pages", len(changed))
@@ -473,6 +496,10 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 		return bus.Permanent(fmt.Errorf("article id %q is not [a-z0-9]{1,64}", truncate(u.GetArticleId(), 70)))
 	}
 	log := r.log.With("tenant", tid, "article", u.GetArticleId(), "revision", u.GetRevision())
+	// A scheduled article that is taken down before its time never appears.
+	if err := r.unschedule(ctx, tid, u.GetArticleId(), u.GetRevision(), true); err != nil {
+		return err
+	}
 	t, err := r.tenants.Get(ctx, tid)
 	if err != nil {
 		return fmt.Errorf("tenant of article %s: %w", u.GetArticleId(), err)
@@ -490,7 +517,7 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 		log.Info("skipping an unpublish older than the published revision", "published", prev.Revision)
 		return nil
 	}
-	s := site{t: t, siteURL: r.siteURL}
+	s := site{t: t, siteURL: r.siteURL, viewsURL: r.viewsURL}
 	next := idx.clone()
 	delete(next, prev.ID)
 	now := r.now()

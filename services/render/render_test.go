@@ -42,7 +42,8 @@ var hungyen = &tenant.Tenant{
 		{Slug: "hoat-dong-dang-bo-khoi", Name: "Hoạt động Đảng bộ khối"},
 		{Slug: "tin-tuc", Name: "Tin tức"},
 	},
-	Links: []tenant.Link{{Name: "Báo Hưng Yên", URL: "https://baohungyen.vn"}},
+	Links:  []tenant.Link{{Name: "Báo Hưng Yên", URL: "https://baohungyen.vn"}},
+	Videos: []tenant.Video{{Title: "Đại hội Đảng bộ Khối lần thứ VI", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}},
 }
 
 type harness struct {
@@ -53,6 +54,33 @@ type harness struct {
 	index     jetstream.KeyValue
 	published jetstream.Consumer
 	logs      *syncBuffer
+	env       map[string]string
+	stop      func() // stops the running render, nil when stopped
+}
+
+// startRender runs render in-process with the harness's environment.
+func (h *harness) startRender() {
+	h.t.Helper()
+	if h.stop != nil {
+		h.t.Fatal("render is already running")
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(rctx, func(k string) string { return h.env[k] }, h.logs) }()
+	h.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			h.t.Errorf("run: %v", err)
+		}
+	}
+}
+
+// stopRender ends run as SIGTERM would and waits for it to return.
+func (h *harness) stopRender() {
+	if h.stop != nil {
+		h.stop()
+		h.stop = nil
+	}
 }
 
 func start(t *testing.T) *harness {
@@ -96,20 +124,15 @@ func start(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 
-	env := map[string]string{
+	h.env = map[string]string{
 		"NATS_URL": nats.URL(), "S3_ENDPOINT": s3.Endpoint, "S3_ACCESS_KEY": s3.AccessKey,
 		"S3_SECRET_KEY": s3.SecretKey, "S3_BUCKET": s3.Bucket,
 		"RENDER_HTTP_ADDR": "127.0.0.1:0", "RENDER_SITE_URL": testSiteURL + "/", "RENDER_VIEWS_URL": testViewsURL,
 		"RENDER_SHUTDOWN_TIMEOUT": "10s",
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(rctx, func(k string) string { return env[k] }, h.logs) }()
+	h.startRender()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
+		h.stopRender()
 		if t.Failed() {
 			t.Logf("render's log:\n%s", h.logs.String())
 		}
@@ -310,10 +333,17 @@ func TestRenderPublishesAnApprovedArticle(t *testing.T) {
 		`"https://views.example.vn/v1/tenants/hungyen/views?ids=a1b2c3d4e5f6g7h8"`,
 	)
 	mustNotContain(t, "article page", doc, "<script>alert", "<b>cụm", "<i>thống", broken, "Ảnh không dùng được",
-		`loading="lazy"`, "Các bài viết khác")
-	if n := strings.Count(doc, "<script"); n != 3 {
-		t.Errorf("article page has %d script elements, want JSON-LD, the font-size preference and the page script", n)
+		`decoding="async"`, "Các bài viết khác")
+	if n := strings.Count(doc, "<script"); n != 4 {
+		t.Errorf("article page has %d script elements, want JSON-LD, the font-size preference, the side boxes' and the page script", n)
 	}
+	// The side column: latest articles standing in for the most-read list
+	// until the script has view-counter's, and the photo box.
+	mustContain(t, "article page", doc,
+		`<section id="mostread" data-most-read="https://views.example.vn/v1/tenants/hungyen/views/most-read?period=week&amp;limit=20" data-titles="/hungyen/titles.json"><h2>Tin mới</h2>`,
+		`<section id="photos" data-live=""><h2>Ảnh</h2>`,
+		`<h2>Video</h2>`+"\n"+`<ul class="links videos"><li><a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" rel="noopener">Đại hội Đảng bộ Khối lần thứ VI</a></li></ul>`)
+	mustNotContain(t, "article page", doc, "<iframe", "<video")
 	mustNotContain(t, "article page", doc, `src="http`, `href="http://`)
 
 	var sum Summary

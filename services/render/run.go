@@ -71,6 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	var refreshing sync.WaitGroup
 	refreshing.Go(func() { r.keepSitesCurrent(refreshCtx) })
+	refreshing.Go(func() { r.keepSchedule(refreshCtx) })
 	log.Info("effective configuration", config.LogAttrs(envPrefix, cfg)...)
 
 	select {
@@ -103,11 +104,13 @@ func invalidator(b *bus.Bus, log interface {
 	}
 }
 
-// rebuildAPI serves POST /v1/tenants/{tenant}/rebuild on render's internal
-// port (not exposed to readers): a full rebuild of the tenant, answered with
-// its figures when done.
+// rebuildAPI serves render's internal port (not exposed to readers):
+// POST /v1/tenants/{tenant}/rebuild, a full rebuild of the tenant answered
+// with its figures when done, and POST /v1/tenants/{tenant}/preview (see
+// preview.go).
 func rebuildAPI(r *Renderer, js jetstream.JetStream, base context.Context) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/tenants/{tenant}/preview", r.handlePreview)
 	mux.HandleFunc("POST /v1/tenants/{tenant}/rebuild", func(w http.ResponseWriter, req *http.Request) {
 		tid := req.PathValue("tenant")
 		if err := tenant.ValidateID(tid); err != nil {
