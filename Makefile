@@ -76,6 +76,9 @@ bench-images: deps ## image-resize against Debian's vipsthumbnail on real wallpa
 bench-render: deps ## a 10,000-article tenant rendered by blocpress and by Hugo (see services/render/bench)
 	services/render/bench/run.sh
 
+bench-publish: deps ## publishing one article into a 10,000-article tenant, end to end (render + S3 + site cache invalidated)
+	go test -run '^$$' -bench PublishOneEndToEnd -benchtime 30x ./services/render
+
 check-pages: deps build ## W3C validator, axe-core, Lighthouse and screenshots on the demo site (see services/render/check)
 	services/render/check/run.sh
 
@@ -99,4 +102,4 @@ lint: $(BIN)/buf ## gofmt, go vet, buf lint, and buf breaking against main
 clean: ## remove built binaries (keeps ./data)
 	rm -f $(addprefix $(BIN)/,$(SERVICES) blocpress-local blocpress-dlq)
 
-.PHONY: help deps redis chromium build run import-legacy test bench bench-images bench-render check-pages bench-views generate check-generated lint clean
+.PHONY: help deps redis chromium build run import-legacy test bench bench-images bench-render bench-publish check-pages bench-views generate check-generated lint clean
