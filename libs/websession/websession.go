@@ -12,6 +12,7 @@
 // CSRF: every session carries a random token that its forms repeat in a
 // field; the sign-in form, before there is a session, uses a double-submit
 // token kept in a cookie of its own. Tokens are compared in constant time.
+// SafeNext keeps the redirect after sign-in inside the app.
 package websession
 
 import (
@@ -200,4 +201,16 @@ func Token() string {
 // time; an empty token never matches.
 func SameToken(got, want string) bool {
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// SafeNext is where to send a person after sign-in: next, the page they
+// asked for, when it is a path under within (the app's own pages), else
+// fallback. It keeps the sign-in form from being an open redirect: an
+// absolute URL, a scheme-relative "//host", or a backslash or line break
+// that a browser may read as one never passes.
+func SafeNext(next, within, fallback string) string {
+	if strings.HasPrefix(next, within) && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return fallback
 }

@@ -90,3 +90,20 @@ func TestSameToken(t *testing.T) {
 		t.Error("token comparison")
 	}
 }
+
+func TestSafeNextKeepsRedirectsInsideTheApp(t *testing.T) {
+	for next, want := range map[string]string{
+		"/editor/articles/x":    "/editor/articles/x",
+		"/editor/":              "/editor/",
+		"https://evil/editor/":  "/editor/articles",
+		"//evil/editor/":        "/editor/articles",
+		"/editorx":              "/editor/articles",
+		"/editor/\\evil":        "/editor/articles",
+		"/editor/a\r\nSet-X: 1": "/editor/articles",
+		"":                      "/editor/articles",
+	} {
+		if got := SafeNext(next, "/editor/", "/editor/articles"); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}

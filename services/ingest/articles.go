@@ -627,13 +627,8 @@ func (s *service) handleGetArticle(w http.ResponseWriter, r *http.Request, c *ca
 			httpx.FieldError{Field: "id", Message: "must match [a-z0-9]{16}"})
 		return
 	}
-	doc, _, err := s.readStatus(r.Context(), c.tenant.ID, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		httpx.Error(w, http.StatusNotFound, "no article "+id+" in tenant "+c.tenant.ID)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, r, "reading the article status", err)
+	doc, _, ok := s.answerStatus(w, r, c.tenant.ID, id)
+	if !ok {
 		return
 	}
 	view := viewOf(doc)

@@ -125,6 +125,21 @@ func (s *service) handleGetTenant(w http.ResponseWriter, r *http.Request, id str
 	httpx.JSON(w, http.StatusOK, t)
 }
 
+// tenantExists answers 404 (or 503 when the store fails) and is false
+// unless tenant id exists: keys are only made for a tenant created first.
+func (s *service) tenantExists(w http.ResponseWriter, r *http.Request, id string) bool {
+	_, err := s.tenants.Get(r.Context(), id)
+	if errors.Is(err, tenant.ErrNotFound) {
+		httpx.Error(w, http.StatusNotFound, "tenant "+id+" does not exist; create it first")
+		return false
+	}
+	if err != nil {
+		s.unavailable(w, r, "reading the tenant", err)
+		return false
+	}
+	return true
+}
+
 // operator names the operator (INGEST_ADMIN_TOKEN) in key records.
 const operator = "operator"
 
@@ -141,11 +156,7 @@ func (s *service) keyAdmin(h func(w http.ResponseWriter, r *http.Request, tenant
 		h(w, r, c.tenant.ID, c.keyID)
 	})
 	asOperator := s.admin(func(w http.ResponseWriter, r *http.Request, id string) {
-		if _, err := s.tenants.Get(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
-			httpx.Error(w, http.StatusNotFound, "tenant "+id+" does not exist; create it first")
-			return
-		} else if err != nil {
-			s.unavailable(w, r, "reading the tenant", err)
+		if !s.tenantExists(w, r, id) {
 			return
 		}
 		h(w, r, id, operator)
@@ -211,11 +222,7 @@ func (s *service) createKey(w http.ResponseWriter, r *http.Request, id, actor st
 		httpx.Error(w, http.StatusUnprocessableEntity, "the key cannot be created", errs...)
 		return
 	}
-	if _, err := s.tenants.Get(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
-		httpx.Error(w, http.StatusNotFound, "tenant "+id+" does not exist; create it first")
-		return
-	} else if err != nil {
-		s.unavailable(w, r, "reading the tenant", err)
+	if !s.tenantExists(w, r, id) {
 		return
 	}
 	key, rec, err := apikey.NewStore(s.keys).CreateNamed(r.Context(), id, req.Role, req.Name)

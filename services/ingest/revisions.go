@@ -179,6 +179,22 @@ func baseRevision(w http.ResponseWriter, r *http.Request, body *int64) (int64, b
 	return 0, false
 }
 
+// answerStatus reads an article's status for a handler. When there is no
+// such article (404) or the store fails (503) it has answered the request
+// itself and ok is false.
+func (s *service) answerStatus(w http.ResponseWriter, r *http.Request, tenantID, articleID string) (doc *statusDoc, kvRev uint64, ok bool) {
+	doc, kvRev, err := s.readStatus(r.Context(), tenantID, articleID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		httpx.Error(w, http.StatusNotFound, "no article "+articleID+" in tenant "+tenantID)
+		return nil, 0, false
+	}
+	if err != nil {
+		s.unavailable(w, r, "reading the article status", err)
+		return nil, 0, false
+	}
+	return doc, kvRev, true
+}
+
 // articleID reads and checks the {id} path value, answering 400 if bad.
 func articleID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
@@ -489,12 +505,8 @@ func (s *service) handleSubmitDraft(w http.ResponseWriter, r *http.Request, c *c
 	t := c.tenant.ID
 	key := t + "." + id
 	for range maxStatusUpdates {
-		doc, kvRev, err := s.readStatus(r.Context(), t, id)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			httpx.Error(w, http.StatusNotFound, "no article "+id+" in tenant "+t)
-			return
-		} else if err != nil {
-			s.unavailable(w, r, "reading the article status", err)
+		doc, kvRev, ok := s.answerStatus(w, r, t, id)
+		if !ok {
 			return
 		}
 		if doc.Revision != base {
@@ -545,12 +557,8 @@ func (s *service) handleListRevisions(w http.ResponseWriter, r *http.Request, c 
 	if !ok {
 		return
 	}
-	doc, _, err := s.readStatus(r.Context(), c.tenant.ID, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		httpx.Error(w, http.StatusNotFound, "no article "+id+" in tenant "+c.tenant.ID)
-		return
-	} else if err != nil {
-		s.unavailable(w, r, "reading the article status", err)
+	doc, _, ok := s.answerStatus(w, r, c.tenant.ID, id)
+	if !ok {
 		return
 	}
 	revs := doc.Revisions
@@ -571,12 +579,8 @@ func (s *service) handleGetRevision(w http.ResponseWriter, r *http.Request, c *c
 		httpx.Error(w, http.StatusBadRequest, "a revision is a number from 1", httpx.FieldError{Field: "rev", Message: "must be a positive integer"})
 		return
 	}
-	doc, _, err := s.readStatus(r.Context(), c.tenant.ID, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		httpx.Error(w, http.StatusNotFound, "no article "+id+" in tenant "+c.tenant.ID)
-		return
-	} else if err != nil {
-		s.unavailable(w, r, "reading the article status", err)
+	doc, _, ok := s.answerStatus(w, r, c.tenant.ID, id)
+	if !ok {
 		return
 	}
 	if rev > doc.Revision {

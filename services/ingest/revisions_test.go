@@ -236,6 +236,26 @@ func TestArticleRevisions(t *testing.T) {
 		}
 	})
 
+	t.Run("every route about an article answers 404 naming an unknown one", func(t *testing.T) {
+		editor, _ := s.newTenant(t, "none-a")
+		path := "/v1/tenants/none-a/articles/0123456789abcdef"
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, path, nil},
+			{http.MethodGet, path + "/revisions", nil},
+			{http.MethodGet, path + "/revisions/1", nil},
+			{http.MethodPost, path + "/submit", map[string]int{"base_revision": 1}},
+			{http.MethodPost, path + "/unpublish", map[string]string{"mode": "gone", "reason": "Sai sự thật"}},
+		} {
+			p := s.do(t, c.method, c.path, editor, c.body).problem(t, http.StatusNotFound)
+			if !strings.Contains(p.Detail, "0123456789abcdef") || !strings.Contains(p.Detail, "none-a") {
+				t.Errorf("%s %s: detail %q does not name the article and tenant", c.method, c.path, p.Detail)
+			}
+		}
+	})
+
 	t.Run("revisions and revert", func(t *testing.T) {
 		editor, _ := s.newTenant(t, "rev-a")
 		var sub submitResponse

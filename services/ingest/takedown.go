@@ -143,12 +143,8 @@ func (s *service) handleUnpublish(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 
-	doc, _, err := s.readStatus(r.Context(), t, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		httpx.Error(w, http.StatusNotFound, "no article "+id+" in tenant "+t)
-		return
-	} else if err != nil {
-		s.unavailable(w, r, "reading the article status", err)
+	doc, _, ok := s.answerStatus(w, r, t, id)
+	if !ok {
 		return
 	}
 	// Online is the published revision, which may be older than the one in

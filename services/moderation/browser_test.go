@@ -12,36 +12,23 @@ import (
 	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/tenant"
+	"github.com/blocpress/blocpress/libs/testkit/chromium"
 )
-
-// chromium is Debian's browser, which `make deps` installs.
-const chromium = "/usr/bin/chromium"
 
 // browser starts a headless chromium for the test, on a closed network.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("the browser test needs Debian's chromium at %s (apt-get install -y chromium, or make deps): %v", chromium, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 1600),
+	path, switches := chromium.Find(t)
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1600)}
+	for _, s := range switches {
+		opts = append(opts, chromedp.Flag(s, true))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
 	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting %s: %v", chromium, err)
+		t.Fatalf("starting %s: %v", path, err)
 	}
 	return bctx
 }

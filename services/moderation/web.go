@@ -15,6 +15,7 @@ import (
 
 	"github.com/blocpress/blocpress/libs/apikey"
 	"github.com/blocpress/blocpress/libs/tenant"
+	"github.com/blocpress/blocpress/libs/websession"
 	eventsv1 "github.com/blocpress/blocpress/proto/gen/blocpress/events/v1"
 	"github.com/blocpress/blocpress/services/moderation/internal/vntext"
 )
@@ -171,12 +172,7 @@ type loginBody struct {
 }
 
 // safeNext keeps a post-sign-in redirect on the desk.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, deskPath) && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
-	}
-	return deskPath
-}
+func safeNext(next string) string { return websession.SafeNext(next, deskPath, deskPath) }
 
 func (s *service) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.deskUser(r); err == nil {

@@ -145,18 +145,11 @@ func (a *App) handleNew(w http.ResponseWriter, r *http.Request, u *user) {
 }
 
 func (a *App) handleEdit(w http.ResponseWriter, r *http.Request, u *user) {
-	id := r.PathValue("id")
-	if !articleIDForm.MatchString(id) {
-		a.message(w, http.StatusNotFound, u, "Không tìm thấy", "Mã bài viết không hợp lệ.")
+	id, st, ok := a.readArticle(w, r, u, "đọc bài viết")
+	if !ok {
 		return
 	}
-	st, err := u.api.article(r.Context(), id)
-	if err != nil {
-		a.apiFailed(w, r, u, "đọc bài viết", err)
-		return
-	}
-	f := formFromDocument(id, st.Revision, st.Article, st.Status == "draft")
-	f.ScheduledAt = a.scheduleInput(f.ScheduledAt)
+	f := a.savedForm(id, st)
 	flash := ""
 	if r.URL.Query().Get("saved") == "1" {
 		flash = "Đã lưu bản nháp (phiên bản " + strconv.FormatInt(st.Revision, 10) + ")."
@@ -167,6 +160,31 @@ func (a *App) handleEdit(w http.ResponseWriter, r *http.Request, u *user) {
 		f.Title, f.Category = st.Title, st.Category
 	}
 	a.showForm(w, r, u, http.StatusOK, formBody{Form: f}, flash, errMsg)
+}
+
+// readArticle reads the article the path names, for a page about it. When
+// the id is malformed or the API refuses (doing says what for, in the
+// message), it has answered the request itself and ok is false.
+func (a *App) readArticle(w http.ResponseWriter, r *http.Request, u *user, doing string) (id string, st articleStatus, ok bool) {
+	id = r.PathValue("id")
+	if !articleIDForm.MatchString(id) {
+		a.message(w, http.StatusNotFound, u, "Không tìm thấy", "Mã bài viết không hợp lệ.")
+		return "", st, false
+	}
+	st, err := u.api.article(r.Context(), id)
+	if err != nil {
+		a.apiFailed(w, r, u, doing, err)
+		return "", st, false
+	}
+	return id, st, true
+}
+
+// savedForm is the form of an article's current revision, its schedule
+// shown in the newsroom's zone.
+func (a *App) savedForm(id string, st articleStatus) articleForm {
+	f := formFromDocument(id, st.Revision, st.Article, st.Status == "draft")
+	f.ScheduledAt = a.scheduleInput(f.ScheduledAt)
+	return f
 }
 
 // scheduleInput turns a stored schedule (RFC 3339 or local) into the value

@@ -346,12 +346,7 @@ type loginBody struct {
 }
 
 // safeNext keeps a post-sign-in redirect inside the app.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, Path) && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
-	}
-	return Path + "articles"
-}
+func safeNext(next string) string { return websession.SafeNext(next, Path, Path+"articles") }
 
 func (a *App) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.currentUser(r); err == nil {

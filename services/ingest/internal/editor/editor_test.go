@@ -537,3 +537,28 @@ func TestTakedownFromTheFollowPage(t *testing.T) {
 		t.Errorf("after the takedown: %.1500s", page.body)
 	}
 }
+
+// The pages about one article (follow, edit, preview) answer a malformed
+// id, an unknown article and a revoked key alike.
+func TestArticlePagesRefuseBadIDsUnknownArticlesAndRevokedKeys(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn("bp_editor")
+	for _, suffix := range []string{"", "/edit", "/preview"} {
+		if res := b.get("/editor/articles/NOT-AN-ID" + suffix); res.code != http.StatusNotFound || !strings.Contains(res.body, "Mã bài viết không hợp lệ.") {
+			t.Errorf("malformed id%s: %d %.300s", suffix, res.code, res.body)
+		}
+		if res := b.get("/editor/articles/e000000000000001" + suffix); res.code != http.StatusNotFound || !strings.Contains(res.body, "Không tìm thấy bài viết") {
+			t.Errorf("unknown article%s: %d %.300s", suffix, res.code, res.body)
+		}
+	}
+	h.api.mu.Lock()
+	delete(h.api.keys, "bp_editor")
+	h.api.mu.Unlock()
+	if res := b.get("/editor/articles/e000000000000001/edit"); res.code != http.StatusUnauthorized || !strings.Contains(res.body, "Khóa không còn hiệu lực") {
+		t.Errorf("revoked key: %d %.300s", res.code, res.body)
+	}
+	if res := b.get("/editor/articles"); res.code != http.StatusSeeOther || !strings.HasPrefix(res.location, "/editor/login") {
+		t.Errorf("after a revoked key the session still opens the list: %d %q", res.code, res.location)
+	}
+}

@@ -127,14 +127,8 @@ func (a *App) timelineOf(st articleStatus) timeline {
 }
 
 func (a *App) handleFollow(w http.ResponseWriter, r *http.Request, u *user) {
-	id := r.PathValue("id")
-	if !articleIDForm.MatchString(id) {
-		a.message(w, http.StatusNotFound, u, "Không tìm thấy", "Mã bài viết không hợp lệ.")
-		return
-	}
-	st, err := u.api.article(r.Context(), id)
-	if err != nil {
-		a.apiFailed(w, r, u, "đọc trạng thái bài viết", err)
+	_, st, ok := a.readArticle(w, r, u, "đọc trạng thái bài viết")
+	if !ok {
 		return
 	}
 	tl := a.timelineOf(st)

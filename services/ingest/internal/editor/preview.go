@@ -134,18 +134,11 @@ func previewMessage(err error) string {
 
 // handlePreviewSaved previews the current revision of a saved article.
 func (a *App) handlePreviewSaved(w http.ResponseWriter, r *http.Request, u *user) {
-	id := r.PathValue("id")
-	if !articleIDForm.MatchString(id) {
-		a.message(w, http.StatusNotFound, u, "Không tìm thấy", "Mã bài viết không hợp lệ.")
+	id, st, ok := a.readArticle(w, r, u, "đọc bài viết")
+	if !ok {
 		return
 	}
-	st, err := u.api.article(r.Context(), id)
-	if err != nil {
-		a.apiFailed(w, r, u, "đọc bài viết", err)
-		return
-	}
-	f := formFromDocument(id, st.Revision, st.Article, st.Status == "draft")
-	f.ScheduledAt = a.scheduleInput(f.ScheduledAt)
+	f := a.savedForm(id, st)
 	b := formBody{Form: f}
 	doc, _ := f.document(Zone)
 	html, err := a.preview(r.Context(), u.Tenant, id, st.Revision, doc)
