@@ -83,7 +83,7 @@ check-pages: deps build ## W3C validator, axe-core, Lighthouse and screenshots o
 	services/render/check/run.sh
 
 bench-views: deps ## view-counter beacons (wrk) against redis-benchmark INCR (see services/view-counter/bench)
-	services/view-counter/bench/run.sh
+	services/view-counter/bench/run.sh $(BENCH_VIEWS_ARGS)
 
 generate: $(BIN)/buf $(BIN)/protoc-gen-go ## regenerate the Go code of proto/
 	cd proto && rm -rf gen && $(BIN)/buf generate

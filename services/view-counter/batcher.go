@@ -53,7 +53,7 @@ type batcher struct {
 	sent     func(tenantID string, views int, took time.Duration, err error)
 	timeout  time.Duration
 	maxViews int
-	// maxReady bounds full batches waiting for a free slot.
+	// maxReady bounds full batches waiting for a free publisher.
 	maxReady int
 	now      func() time.Time
 
@@ -62,12 +62,14 @@ type batcher struct {
 	ready   []*pendingBatch
 	stopped bool
 
-	kick  chan struct{}
-	slots chan struct{}
-	// work hands batches to the publishers, long-lived goroutines: a
+	// kick wakes an idle publisher when a batch opens. The publishers are
+	// the slots: long-lived goroutines that, once a message is acknowledged,
+	// take the next batch themselves. A dispatching goroutine between them
+	// and the beacons cost two goroutine wake-ups per message, which on a
+	// busy 2-core machine is time every waiting beacon waits too (and a
 	// goroutine per batch would grow a fresh stack through the NATS client
-	// every time.
-	work    chan *pendingBatch
+	// every time).
+	kick    chan struct{}
 	workers sync.WaitGroup
 	quit    chan struct{}
 	done    chan struct{}
@@ -83,9 +85,7 @@ func newBatcher(publish publishFunc, sent func(string, int, time.Duration, error
 		maxReady: 4 * slots,
 		now:      time.Now,
 		open:     map[string]*pendingBatch{},
-		kick:     make(chan struct{}, 1),
-		slots:    make(chan struct{}, slots),
-		work:     make(chan *pendingBatch, slots),
+		kick:     make(chan struct{}, slots),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -93,7 +93,10 @@ func newBatcher(publish publishFunc, sent func(string, int, time.Duration, error
 		b.workers.Add(1)
 		go b.publisher()
 	}
-	go b.loop()
+	go func() {
+		b.workers.Wait()
+		close(b.done)
+	}()
 	return b
 }
 
@@ -146,66 +149,52 @@ func (b *batcher) signal() {
 	}
 }
 
-// take detaches the next batch to publish: a full one first, else any open one.
-func (b *batcher) take() *pendingBatch {
+// take detaches the next batch to publish: a full one first, else any open
+// one. more says whether another is left for an idle publisher.
+func (b *batcher) take() (pb *pendingBatch, more bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.ready) > 0 {
-		pb := b.ready[0]
+		pb = b.ready[0]
 		b.ready[0] = nil
 		b.ready = b.ready[1:]
-		return pb
+		return pb, len(b.ready) > 0 || len(b.open) > 0
 	}
-	for t, pb := range b.open {
+	for t, open := range b.open {
 		delete(b.open, t)
-		return pb
+		return open, len(b.open) > 0
 	}
-	return nil
+	return nil, false
 }
 
-// loop publishes batches as slots free up. A slot is taken before a batch is
-// detached, so while every slot is busy the open batches keep growing: the
-// busier the service, the larger the messages.
-func (b *batcher) loop() {
-	defer close(b.done)
-	for {
-		select {
-		case <-b.kick:
-		case <-b.quit:
-			// Whatever is left is published before stopping.
-			for pb := b.take(); pb != nil; pb = b.take() {
-				b.slots <- struct{}{}
-				b.work <- pb
-			}
-			close(b.work)
-			b.workers.Wait()
-			return
-		}
-		for {
-			b.slots <- struct{}{}
-			pb := b.take()
-			if pb == nil {
-				<-b.slots
-				break
-			}
-			b.work <- pb // never blocks: a slot is held
-		}
-	}
-}
-
-// publisher publishes batches until work is closed, releasing a slot after
-// each.
+// publisher publishes batches until the batcher stops: whatever gathered
+// while its previous message was on its way, at once, so that the busier
+// the service, the larger the messages. On stop, what is left is published
+// first.
 func (b *batcher) publisher() {
 	defer b.workers.Done()
 	var data []byte
-	for pb := range b.work {
+	for {
+		pb, more := b.take()
+		if pb == nil {
+			select {
+			case <-b.kick:
+				continue
+			case <-b.quit:
+				if pb, _ = b.take(); pb == nil {
+					return
+				}
+			}
+		}
+		if more {
+			b.signal() // another publisher may be idle
+		}
 		start := time.Now()
 		data, pb.err = b.publishBatch(data[:0], pb)
 		close(pb.done)
 		if b.sent != nil {
 			b.sent(pb.tenant, pb.n, time.Since(start), pb.err)
 		}
-		<-b.slots
 		if cap(pb.entries) <= 1<<20 {
 			buf := pb.entries[:0]
 			b.pool.Put(&buf)

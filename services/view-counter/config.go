@@ -52,11 +52,19 @@ type Config struct {
 	MaxBatchViews int `env:"MAX_BATCH_VIEWS" default:"512" help:"views coalesced into one JetStream message at most"`
 	// Publishers is how many coalesced messages are on their way to
 	// JetStream at once; while they are, new views gather in the next one.
-	Publishers int `env:"PUBLISHERS" default:"2" help:"coalesced view messages published concurrently"`
+	// One is the default: on loopback one message in flight carries about
+	// 17 views at the benchmark's load instead of 11 with two, so NATS, the
+	// acks and the aggregator handle a third fewer messages, for as many
+	// beacons a second (bench/README.md).
+	Publishers int `env:"PUBLISHERS" default:"1" help:"coalesced view messages published concurrently"`
 	// Aggregators is how many folding loops this process runs; 0 makes it a
 	// front that only accepts beacons and answers reads.
 	Aggregators int `env:"AGGREGATORS" default:"1" help:"aggregator loops folding views into Redis; 0 = beacons and reads only"`
 	BatchSize   int `env:"BATCH_SIZE" default:"500" help:"JetStream messages one aggregator folds at once at most"`
+	// PprofAddr serves net/http/pprof on its own listener, apart from the
+	// public one, so that a loaded instance can be profiled (bench/run.sh
+	// -profile); off unless set, and meant for loopback.
+	PprofAddr string `env:"PPROF_ADDR" help:"address serving /debug/pprof (e.g. 127.0.0.1:6060); empty = off"`
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {

@@ -10,6 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +67,7 @@ type service struct {
 	http    *server
 	agg     *aggregator
 	base    *bus.Subscription
+	pprof   *http.Server
 	cancel  context.CancelFunc // background chores
 	log     *slog.Logger
 }
@@ -159,6 +164,11 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err e
 	if err != nil {
 		return nil, err
 	}
+	if cfg.PprofAddr != "" {
+		if s.pprof, err = startPprof(cfg.PprofAddr, log); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Aggregators > 0 {
 		if s.agg, err = startAggregator(ctx, s.bus, s.rdb, aggregatorOptions{
 			Cal: cal, BatchSize: cfg.BatchSize, Loops: cfg.Aggregators, Log: log, Metrics: m,
@@ -170,6 +180,27 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err e
 		}
 	}
 	return s, nil
+}
+
+// startPprof serves the runtime profiles on addr.
+func startPprof(addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s for pprof: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("pprof listener stopped", "err", err)
+		}
+	}()
+	log.Info("pprof listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 func newRedis(cfg Config) redis.UniversalClient {
@@ -194,6 +225,9 @@ func (s *service) shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.pprof != nil {
+		errs = append(errs, s.pprof.Shutdown(ctx))
 	}
 	if s.batcher != nil {
 		errs = append(errs, s.batcher.Stop(ctx))
@@ -227,19 +261,39 @@ func (s *service) shutdown(ctx context.Context) error {
 
 // jetstreamPublisher stores a batch with its message id, retrying — with the
 // same id, so that a publish whose ack was lost is not stored twice — until
-// ctx ends. It is JetStream's publish (a request with a Nats-Msg-Id header,
-// answered by a PubAck) without the JSON decoding of every PubAck, which
-// showed in the benchmark's profile.
+// ctx ends. It is JetStream's publish (a message with a Nats-Msg-Id header
+// and a reply subject, answered by a PubAck) done by hand: each publisher
+// has its own reply subject, delivered by the connection's reader straight
+// into a channel. nats.go's Request hands the answer through a second
+// goroutine first, one more wake-up per message that every waiting beacon
+// would wait for too.
 func jetstreamPublisher(nc *nats.Conn) publishFunc {
 	const attemptTimeout = time.Second
+	idle := make(chan *ackInbox, 64)
 	return func(ctx context.Context, subject, msgID string, data []byte) error {
+		var in *ackInbox
+		select {
+		case in = <-idle:
+		default:
+			var err error
+			if in, err = newAckInbox(nc); err != nil {
+				return fmt.Errorf("publishing %s: %w", subject, err)
+			}
+		}
+		defer func() {
+			select {
+			case idle <- in:
+			default:
+				_ = in.sub.Unsubscribe()
+			}
+		}()
 		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{msgID}}}
 		for attempt := 0; ; attempt++ {
 			actx, cancel := context.WithTimeout(ctx, attemptTimeout)
-			resp, err := nc.RequestMsgWithContext(actx, msg)
+			resp, err := in.request(actx, nc, msg)
 			cancel()
 			if err == nil {
-				err = checkPubAck(resp.Data)
+				err = checkPubAck(resp)
 			}
 			if err == nil {
 				return nil
@@ -254,6 +308,49 @@ func jetstreamPublisher(nc *nats.Conn) publishFunc {
 				return fmt.Errorf("publishing %s: %w", subject, err)
 			case <-t.C:
 			}
+		}
+	}
+}
+
+// ackInbox is one publisher's reply subject. Every attempt gets its own
+// subject under it, so a late answer to an attempt that timed out is told
+// apart from the answer awaited.
+type ackInbox struct {
+	prefix string
+	ch     chan *nats.Msg
+	sub    *nats.Subscription
+	n      uint64
+}
+
+func newAckInbox(nc *nats.Conn) (*ackInbox, error) {
+	in := &ackInbox{prefix: nc.NewInbox(), ch: make(chan *nats.Msg, 16)}
+	sub, err := nc.ChanSubscribe(in.prefix+".*", in.ch)
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to publish acks: %w", err)
+	}
+	in.sub = sub
+	return in, nil
+}
+
+// request publishes msg with a fresh reply subject and returns the answer.
+func (in *ackInbox) request(ctx context.Context, nc *nats.Conn, msg *nats.Msg) ([]byte, error) {
+	in.n++
+	msg.Reply = in.prefix + "." + strconv.FormatUint(in.n, 36)
+	if err := nc.PublishMsg(msg); err != nil {
+		return nil, err
+	}
+	for {
+		select {
+		case m := <-in.ch:
+			if m.Subject != msg.Reply {
+				continue // the answer to an earlier attempt, given up on
+			}
+			if m.Header.Get("Status") == "503" {
+				return nil, nats.ErrNoResponders
+			}
+			return m.Data, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }

@@ -44,6 +44,9 @@ type options struct {
 	incr        int
 	probeEvery  time.Duration
 	keep        bool
+	profile     string
+	rounds      int
+	env         []string
 }
 
 func main() {
@@ -57,6 +60,15 @@ func main() {
 	flag.IntVar(&o.incr, "incr-requests", 1_000_000, "INCRs redis-benchmark sends")
 	flag.DurationVar(&o.probeEvery, "probe-every", 40*time.Millisecond, "interval between count-lag probes at half load")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs)")
+	flag.IntVar(&o.rounds, "rounds", 3, "full-load wrk runs, each followed by a redis-benchmark run of about as long; the ratio is their median")
+	flag.StringVar(&o.profile, "profile", "", "write view-counter's CPU and allocation profiles of the full-load run into this directory")
+	flag.Func("env", "extra NAME=VALUE for view-counter (repeatable), e.g. -env VIEW_COUNTER_PUBLISHERS=1", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return errors.New("want NAME=VALUE")
+		}
+		o.env = append(o.env, v)
+		return nil
+	})
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
@@ -72,6 +84,7 @@ const tenantID = "bench"
 // stack is what the benchmark runs against.
 type stack struct {
 	dir   string
+	pprof string // view-counter's pprof address, when profiling
 	nats  *localstack.NATS
 	redis *localstack.Process
 	vc    *localstack.Process
@@ -145,16 +158,25 @@ func start(ctx context.Context, o options) (*stack, error) {
 		return s, err
 	}
 	s.base = "http://" + addr
+	env := append(os.Environ(),
+		"NATS_URL="+s.nats.URL(),
+		"VIEW_COUNTER_HTTP_ADDR="+addr,
+		"VIEW_COUNTER_REDIS_ADDR="+s.redis.Addr,
+		"VIEW_COUNTER_READER_SALT=viewbench",
+		"VIEW_COUNTER_TRUSTED_PROXIES=127.0.0.1/32", // wrk's X-Forwarded-For gives each reader its address
+		"VIEW_COUNTER_LOG_LEVEL=warn",
+	)
+	if o.profile != "" {
+		pport, err := localstack.FreePort()
+		if err != nil {
+			return s, err
+		}
+		s.pprof = "127.0.0.1:" + strconv.Itoa(pport)
+		env = append(env, "VIEW_COUNTER_PPROF_ADDR="+s.pprof)
+	}
+	env = append(env, o.env...)
 	s.vc = localstack.NewProcess(localstack.ProcessSpec{
-		Name: "view-counter", Addr: addr, Bin: o.viewCounter, Log: logFile,
-		Env: append(os.Environ(),
-			"NATS_URL="+s.nats.URL(),
-			"VIEW_COUNTER_HTTP_ADDR="+addr,
-			"VIEW_COUNTER_REDIS_ADDR="+s.redis.Addr,
-			"VIEW_COUNTER_READER_SALT=viewbench",
-			"VIEW_COUNTER_TRUSTED_PROXIES=127.0.0.1/32", // wrk's X-Forwarded-For gives each reader its address
-			"VIEW_COUNTER_LOG_LEVEL=warn",
-		),
+		Name: "view-counter", Addr: addr, Bin: o.viewCounter, Log: logFile, Env: env,
 		Ready: localstack.HTTPReady(s.base + "/readyz"),
 	})
 	return s, s.vc.Start(ctx)
@@ -163,6 +185,9 @@ func start(ctx context.Context, o options) (*stack, error) {
 func run(ctx context.Context, o options) error {
 	if o.viewCounter == "" {
 		return errors.New("-view-counter is required")
+	}
+	if o.rounds < 1 {
+		return errors.New("-rounds must be at least 1")
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	s, err := start(ctx, o)
@@ -185,8 +210,9 @@ func run(ctx context.Context, o options) error {
 		wrkVersion = f[0] + " " + f[1]
 	}
 	fmt.Printf("view-counter beacons against Redis INCR on one machine: %d CPUs, load %s before\n", runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Printf("  %s, %d threads, %d connections, %s per run; redis-benchmark -t incr -c %d, no pipelining, %d requests\n\n",
-		wrkVersion, o.threads, o.connections, o.duration, o.connections, o.incr)
+	fmt.Printf("  %s, %d threads, %d connections, %s per run; redis-benchmark -t incr -c %d (1 thread), no pipelining, %d requests then about %s per round\n",
+		wrkVersion, o.threads, o.connections, o.duration, o.connections, o.incr, o.duration)
+	fmt.Printf("  nothing is pinned to a CPU: each side (load generator, server(s)) shares all %d CPUs with the other and with the rest of the machine\n\n", runtime.NumCPU())
 
 	url := s.base + "/"
 	if _, err := runWrk(ctx, o, url, 3*time.Second, 0); err != nil { // warm-up: JIT of nothing, but TCP, caches, GC heap
@@ -201,9 +227,30 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	var profWG sync.WaitGroup
+	var profErr error
+	if s.pprof != "" {
+		if profErr = s.fetchProfile(ctx, "allocs", filepath.Join(o.profile, "allocs-before.pb.gz")); profErr != nil {
+			return profErr
+		}
+		profWG.Go(func() {
+			time.Sleep(time.Second)
+			secs := max(1, int(o.duration.Seconds())-2)
+			profErr = s.fetchProfile(ctx, "profile?seconds="+strconv.Itoa(secs), filepath.Join(o.profile, "cpu.pb.gz"))
+		})
+	}
 	full, err := runWrk(ctx, o, url, o.duration, 0)
 	if err != nil {
 		return err
+	}
+	profWG.Wait()
+	if s.pprof != "" {
+		if profErr == nil {
+			profErr = s.fetchProfile(ctx, "allocs", filepath.Join(o.profile, "allocs.pb.gz"))
+		}
+		if profErr != nil {
+			return profErr
+		}
 	}
 	cpu1, err := s.cpu(ctx)
 	if err != nil {
@@ -223,9 +270,40 @@ func run(ctx context.Context, o options) error {
 	}
 
 	// Redis alone.
+	cpu2, err := s.cpu(ctx)
+	if err != nil {
+		return err
+	}
 	incr, err := runRedisBenchmark(ctx, s.redis.Addr, o)
 	if err != nil {
 		return err
+	}
+	cpu3, err := s.cpu(ctx)
+	if err != nil {
+		return err
+	}
+
+	// More rounds, each a beacon run and right after it an INCR run of
+	// about the same length: on a shared machine the load of others drifts,
+	// and a ratio of runs close in time, taken as the median, drifts less.
+	ratios := []float64{full.rps / incr.rps}
+	rounds := []string{fmt.Sprintf("%.0f/%.0f", full.rps, incr.rps)}
+	for range o.rounds - 1 {
+		w, err := runWrk(ctx, o, url, o.duration, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := s.waitFolded(ctx); err != nil {
+			return err
+		}
+		ro := o
+		ro.incr = max(100_000, int(incr.rps*o.duration.Seconds()))
+		in, err := runRedisBenchmark(ctx, s.redis.Addr, ro)
+		if err != nil {
+			return err
+		}
+		ratios = append(ratios, w.rps/in.rps)
+		rounds = append(rounds, fmt.Sprintf("%.0f/%.0f", w.rps, in.rps))
 	}
 
 	// Half load, with probes. wrk paces each connection by a delay between
@@ -259,7 +337,7 @@ func run(ctx context.Context, o options) error {
 	slices.Sort(probes)
 
 	pct := func(d float64) string { return fmt.Sprintf("%.0f%%", 100*d/full.elapsed.Seconds()) }
-	ratio := full.rps / incr.rps
+	ratio := median(ratios)
 	fmt.Printf("  full load   beacons/s       %9.0f   (%d beacons in %s: %d answered 204, %d other, %d socket errors)\n",
 		full.rps, full.requests, full.elapsed.Round(10*time.Millisecond), full.requests-full.non2xx, full.non2xx, full.socketErrors)
 	fmt.Printf("              beacon latency  p50 %s  p99 %s  max %s\n", ms(full.p50), ms(full.p99), ms(full.max))
@@ -273,7 +351,13 @@ func run(ctx context.Context, o options) error {
 		vm["view_counter_views_counted_total"]+vm["view_counter_views_repeated_total"], vm[`view_counter_beacons_total{outcome="accepted"}`], caughtUp.Round(10*time.Millisecond))
 	fmt.Printf("              VIEWS stream    %.0f bytes a view stored\n", float64(stored)/math.Max(1, vm[`view_counter_beacons_total{outcome="accepted"}`]))
 	fmt.Printf("  redis INCR  INCR/s          %9.0f   (p50 %s)\n", incr.rps, incr.p50)
-	fmt.Printf("  ratio       beacons/s ÷ INCR/s = %.2f\n", ratio)
+	fmt.Printf("              CPU, of %d%%     redis %.0f%%  redis-benchmark %.0f%%   (%.0f INCRs in %s)\n", 100*runtime.NumCPU(),
+		100*(cpu3.redis-cpu2.redis)/incr.elapsed.Seconds(), 100*(cpu3.children-cpu2.children)/incr.elapsed.Seconds(), float64(o.incr), incr.elapsed.Round(10*time.Millisecond))
+	perRound := make([]string, len(ratios))
+	for i, r := range ratios {
+		perRound[i] = fmt.Sprintf("%.2f (%s)", r, rounds[i])
+	}
+	fmt.Printf("  ratio       beacons/s ÷ INCR/s = %.2f, the median of %d rounds: %s\n", ratio, len(ratios), strings.Join(perRound, ", "))
 	fmt.Printf("  half load   beacons/s       %9.0f   (target %.0f): beacon p99 %s\n", half.rps, target, ms(half.p99))
 	if len(probes) > 0 {
 		fmt.Printf("              count lag       p50 %s  p99 %s  max %s   (%d probes: beacon sent → count read back, polled every 2 ms)\n",
@@ -282,6 +366,15 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  goals       ratio ≥ 1.0: %s   beacon p99 < 10 ms: %s   count lag p99 < 2 s at half load: %s\n",
 		yes(ratio >= 1), yes(full.p99 < 10*time.Millisecond), yes(len(probes) > 0 && quantile(probes, .99) < 2*time.Second))
 	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func yes(b bool) string {
@@ -378,14 +471,16 @@ func wrkDuration(s string) time.Duration {
 }
 
 type incrResult struct {
-	rps float64
-	p50 string
+	rps     float64
+	p50     string
+	elapsed time.Duration
 }
 
 var reIncr = regexp.MustCompile(`INCR: ([\d.]+) requests per second(?:, p50=([\d.]+ \w+))?`)
 
 func runRedisBenchmark(ctx context.Context, addr string, o options) (incrResult, error) {
 	host, port, _ := strings.Cut(addr, ":")
+	start := time.Now()
 	out, err := exec.CommandContext(ctx, "redis-benchmark", "-h", host, "-p", port, "-t", "incr",
 		"-c", strconv.Itoa(o.connections), "-n", strconv.Itoa(o.incr), "-P", "1", "-q").CombinedOutput()
 	if err != nil {
@@ -397,7 +492,7 @@ func runRedisBenchmark(ctx context.Context, addr string, o options) (incrResult,
 	}
 	last := all[len(all)-1]
 	rps, _ := strconv.ParseFloat(last[1], 64)
-	return incrResult{rps: rps, p50: last[2]}, nil
+	return incrResult{rps: rps, p50: last[2], elapsed: time.Since(start)}, nil
 }
 
 // waitFolded waits until the aggregator has folded every view, and says how
@@ -425,6 +520,31 @@ func (s *stack) waitFolded(ctx context.Context) (time.Duration, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// fetchProfile saves view-counter's /debug/pprof/<what> into path.
+func (s *stack) fetchProfile(ctx context.Context, what, path string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.pprof+"/debug/pprof/"+what, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profiling: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profiling %s: status %d", what, resp.StatusCode)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profiling %s: %w", what, err)
+	}
+	return f.Close()
 }
 
 // streamBytes is the size of the VIEWS stream.
