@@ -132,7 +132,7 @@ func parseZone(z string) *time.Location {
 }
 
 var (
-	viewsLabel  = regexp.MustCompile(`(?i)(?:số\s*)?(?:lượt\s*(?:xem|đọc)|đã\s*xem)\s*:?\s*(\d[\d.,]*)`)
+	viewsLabel  = regexp.MustCompile(`(?i)(?:số\s*)?(?:lượt\s*(?:xem|đọc)(?:\s*bài(?:\s*viết)?)?|đã\s*xem|lần\s*xem|\bviews?\b)\s*:?\s*(\d[\d.,]*)`)
 	viewsSuffix = regexp.MustCompile(`(?i)\(?\s*(\d[\d.,]*)\s*lượt\s*(?:xem|đọc)\s*\)?`)
 	viewsPipe   = regexp.MustCompile(`\|\s*(\d[\d.,]*)\s*$`)
 	thousands   = regexp.MustCompile(`^\d{1,3}(?:[.,]\d{3})+$`)

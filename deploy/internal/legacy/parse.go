@@ -170,6 +170,7 @@ func (p *parser) header() error {
 			continue
 		}
 		_, rest, views := findViews(dm.rest, true)
+		rest, _ = cutAuthor(rest)
 		if runes(strings.Trim(rest, " |,-–—:()/.")) > 12 {
 			continue // a sentence that mentions a date
 		}
@@ -190,10 +191,18 @@ func (p *parser) header() error {
 			dateAt, best, chosen = i, score, dm
 		}
 	}
+	// A bare date (no label, time or counter) with a menu between it and the
+	// text is the banner's "today", not the article's date.
+	if dateAt >= 0 && best == 0 && p.menuBetween(dateAt, p.firstText()) {
+		dateAt = -1
+	}
 	if dateAt >= 0 {
 		a.PublishedAt, a.HasTime = chosen.at, chosen.hasTime
 		if n, _, ok := findViews(chosen.rest, true); ok {
 			a.Views, a.HasViews = n, true
+		}
+		if _, name := cutAuthor(chosen.rest); name != "" {
+			a.Author = name
 		}
 	}
 
@@ -215,8 +224,19 @@ func (p *parser) header() error {
 	}
 
 	titleAt := -1
+	// No date in the header: the title is the heading just above the first
+	// paragraph of text, and the section name the line above it.
+	if dateAt < 0 {
+		if t, c := p.headingAbove(p.firstText()); t >= 0 {
+			titleAt = t
+			if c >= 0 {
+				a.Category = p.lines[c]
+			}
+			before, after = nil, -1
+		}
+	}
 	// Date first, then a short section name, then the title, then text.
-	if len(before) == 0 && after >= 0 {
+	if titleAt < 0 && len(before) == 0 && after >= 0 {
 		if t := p.next(after + 1); t >= 0 && runes(p.lines[after]) <= 40 && categoryLike(p.lines[after]) &&
 			titleLike(p.lines[t]) && runes(p.lines[t]) > runes(p.lines[after]) {
 			if b := p.next(t + 1); b >= 0 && (bodyLike(p.lines[b]) || endsSentence(p.lines[b])) {
@@ -237,6 +257,7 @@ func (p *parser) header() error {
 		}
 	}
 	switch {
+	case titleAt >= 0:
 	case afterIsTitle:
 		titleAt = after
 		if len(before) > 0 {
@@ -257,7 +278,9 @@ func (p *parser) header() error {
 	// Labels and breadcrumbs beat position.
 	for i := 0; i < max(titleAt, dateAt); i++ {
 		if c, ok := labelledCategory(p.lines[i]); ok {
-			a.Category = c
+			if c = crumbBeforeTitle(p.lines[i], c, a.Title); c != "" {
+				a.Category = c
+			}
 		}
 		if m := authorLabel.FindStringIndex(p.lines[i]); m != nil && runes(p.lines[i]) <= 80 && a.Author == "" {
 			a.Author = strings.TrimSpace(p.lines[i][m[1]:])
@@ -276,6 +299,59 @@ func (p *parser) header() error {
 		}
 	}
 	return nil
+}
+
+// firstText is the index of the first line of running text near the top (a
+// long line that ends a sentence), or -1.
+func (p *parser) firstText() int {
+	for i, l := range p.lines {
+		if i >= 2*headerWindow {
+			break
+		}
+		if bodyLike(l) || runes(l) > 120 && endsSentence(l) {
+			return i
+		}
+	}
+	return -1
+}
+
+// menuBetween: between lines i and j stand three lines or more, two of them
+// short like menu items; a date and its article's title are not that far
+// apart.
+func (p *parser) menuBetween(i, j int) bool {
+	if j < 0 {
+		return false
+	}
+	lines, short := 0, 0
+	for k := i + 1; k < j; k++ {
+		if chrome(p.lines[k]) {
+			continue
+		}
+		lines++
+		if runes(p.lines[k]) <= 30 {
+			short++
+		}
+	}
+	return lines >= 3 && short >= 2
+}
+
+// headingAbove finds the title (a heading line) right above the text line b
+// and the section name above it, skipping chrome; -1 when not found.
+func (p *parser) headingAbove(b int) (title, category int) {
+	title, category = -1, -1
+	j := b - 1
+	for ; j >= 0 && (p.headerChrome(j) || chrome(p.lines[j])); j-- {
+	}
+	if j < 0 || !titleLike(p.lines[j]) {
+		return -1, -1
+	}
+	title = j
+	for j--; j >= 0 && (p.headerChrome(j) || chrome(p.lines[j])); j-- {
+	}
+	if j >= 0 && categoryLike(p.lines[j]) && p.lines[j] != p.lines[title] {
+		category = j
+	}
+	return title, category
 }
 
 // next is the index of the first line from i on that is not chrome, or -1.
@@ -336,6 +412,22 @@ func labelledCategory(l string) (string, bool) {
 		return strings.TrimSpace(parts[len(parts)-1]), true
 	}
 	return "", false
+}
+
+// crumbBeforeTitle: many breadcrumbs end with the article's own title
+// (whole or cut short with "…"); the section is the part before it, ""
+// when that is the home page.
+func crumbBeforeTitle(l, c, title string) string {
+	parts := crumbSep.Split(l, -1)
+	short := strings.TrimRight(strings.TrimSpace(c), ".… ")
+	if len(parts) < 2 || short == "" || !strings.HasPrefix(Fold(title), Fold(short)) || runes(short) < runes(title)/2 {
+		return c
+	}
+	prev := strings.TrimSpace(parts[len(parts)-2])
+	if strings.HasPrefix(Fold(prev), "trang chu") {
+		return ""
+	}
+	return prev
 }
 
 func containsAny(s string, subs ...string) bool {
@@ -420,6 +512,8 @@ func startsWithMarker(f string) bool {
 var stopMarkers = []string{
 	"cac bai viet khac", "bai viet khac", "cac tin khac", "tin khac", "tin bai khac", "cac tin bai khac",
 	"tin lien quan", "bai lien quan", "bai viet lien quan", "cac bai lien quan", "tin cung chuyen muc", "bai cung chuyen muc",
+	"bai viet cung chuyen muc", "cac tin cung chuyen muc", "cac bai viet cung chuyen muc", "tin bai lien quan", "tin tuc khac",
+	"tin cu hon", "tin moi hon", "cac tin cu hon", "cac tin moi hon", "tin da dang", "cac tin da dua", "bai da dang",
 	"tin da dua", "xem them", "doc them", "tin moi", "tin moi nhat", "tin moi cap nhat", "tin doc nhieu", "doc nhieu nhat",
 	"tin xem nhieu", "xem nhieu nhat", "tin noi bat", "tin tieu diem",
 	"video hoat dong", "hinh anh hoat dong", "thu vien anh", "thu vien video", "video clip", "video",
@@ -435,7 +529,8 @@ var widgetMarkers = []string{"gia vang", "ty gia", "lai suat", "thoi tiet"}
 // footerMarkers end the article whatever follows them on the line.
 var footerMarkers = []string{
 	"ban quyen", "copyright", "co quan chu quan", "chiu trach nhiem", "giay phep", "dia chi:", "dien thoai:", "tru so:",
-	"ghi ro nguon", "thiet ke boi", "phat trien boi",
+	"ghi ro nguon", "thiet ke boi", "phat trien boi", "truong ban bien tap", "tong bien tap", "ban bien tap:",
+	"chiu trach nhiem noi dung", "email:", "fax:", "duong day nong",
 }
 
 // chrome reports lines to drop wherever they are: page tools and share
@@ -452,12 +547,51 @@ func chrome(l string) bool {
 	}
 	// Only punctuation and symbols (separators, "A A A" of a font switcher
 	// is caught above).
+	symbols := true
 	for _, r := range l {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return false
+			symbols = false
+			break
 		}
 	}
+	return symbols || toolRow(f)
+}
+
+// toolRow reports a line made only of page tools and share buttons run
+// together, as scrapers print a toolbar: "In bài viết Gửi email Quay lại",
+// "Chia sẻ: Facebook Twitter Zalo". Each word must belong to a tool's name,
+// so a sentence that starts with one ("In bài viết này, …") is kept.
+func toolRow(f string) bool {
+	f = strings.TrimSpace(f)
+	if f == "" {
+		return false
+	}
+	for f != "" {
+		// The longest name that ends at a word boundary: "in bai viet"
+		// before "in bai".
+		rest, found := "", false
+		for _, names := range [][]string{chromeLines, toolNames} {
+			for _, c := range names {
+				r, ok := strings.CutPrefix(f, c)
+				if ok && (r == "" || strings.ContainsRune(" |:-·•/,", rune(r[0]))) && (!found || len(r) < len(rest)) {
+					rest, found = r, true
+				}
+			}
+		}
+		if !found {
+			return false
+		}
+		f = strings.TrimLeft(rest, " |:-·•/,")
+	}
 	return true
+}
+
+// toolNames are share buttons and page tools that are chrome only as the
+// words of a toolbar line (see [chrome] for the lines dropped on their own).
+var toolNames = []string{
+	"in bai viet", "gui bai viet", "gui email", "gui mail", "luu tin", "luu bai viet", "chia se bai viet",
+	"twitter", "linkedin", "messenger", "telegram", "pinterest", "youtube", "google+", "copy link",
+	"sao chep link", "sao chep lien ket", "tai ve", "phong to", "thu nho", "print", "in", "gui", "luu", "dong",
 }
 
 var chromeLines = []string{
@@ -468,6 +602,7 @@ var chromeLines = []string{
 }
 
 var (
+	photoLabel  = regexp.MustCompile(`(?i)^ảnh\s*:\s*(.+?)\.?$`)
 	creditOnly  = regexp.MustCompile(`(?i)^\(?\s*(?:ảnh|ảnh minh họa|ảnh minh hoạ|nguồn ảnh|photo)\s*:\s*([^()]{1,60}?)\s*\)?\.?$`)
 	creditAtEnd = regexp.MustCompile(`(?i)^(.*\S)\s*[(\-–]?\s*(?:ảnh|nguồn ảnh)\s*:\s*([^()]{1,40}?)\s*\)?\.?$`)
 	sourceLine  = regexp.MustCompile(`(?i)^\(?\s*(theo|nguồn|nguồn tin|nguồn bài)\s*(:?)\s*(.+?)\s*\)?\.?$`)
@@ -475,7 +610,7 @@ var (
 	urlish      = regexp.MustCompile(`(?i)^(https?://\S+|www\.\S+|[a-z0-9.-]+\.(?:vn|com|net|org|info)(?:/\S*)?)$`)
 	tagsLabel   = regexp.MustCompile(`(?i)^(?:từ\s*khóa|từ\s*khoá|tags?|thẻ)\s*:\s*(.+)$`)
 	authorLabel = regexp.MustCompile(`(?i)^(?:tác\s*giả|người\s*viết|người\s*đăng|bút\s*danh)\s*:\s*`)
-	byline      = regexp.MustCompile(`(?i)^(?:tin\s*(?:,|và)\s*ảnh|bài\s*(?:,|và)\s*ảnh|tin|bài|tác\s*giả|người\s*viết|thực\s*hiện)\s*:\s*`)
+	byline      = regexp.MustCompile(`(?i)^(?:tin\s*(?:,|và)\s*ảnh|bài\s*(?:,|và)\s*ảnh|ảnh\s*(?:,|và)\s*(?:tin|bài)|tin|bài|tác\s*giả|người\s*viết|thực\s*hiện|(?:nhóm\s*)?phóng\s*viên|nhóm\s*pv|pv)\s*:\s*`)
 )
 
 // body reads the lines after the header up to the first stop marker.
@@ -490,6 +625,19 @@ func (p *parser) body() {
 			}
 			continue
 		}
+		if name, ok := authorLine(l); ok && byline.MatchString(l) {
+			// "Tin, ảnh: Thu Hà" under the date or under the text; not an
+			// interview's "PV: Xin đồng chí cho biết …", which names no one.
+			if name, ok = authorLine(name); ok && a.Author == "" {
+				a.Author = name
+			}
+			if ok {
+				continue
+			}
+		}
+		if datedItem(l) && p.listFollows(i+1) {
+			break // a related-articles list without a heading
+		}
 		if m := tagsLabel.FindStringSubmatch(l); m != nil && runes(l) <= 300 {
 			for _, tag := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == ';' || r == '|' || r == '#' }) {
 				if tag = strings.Trim(strings.TrimSpace(tag), "."); tag != "" && !slices.Contains(a.Tags, tag) {
@@ -501,6 +649,9 @@ func (p *parser) body() {
 		if stopMarker(l) {
 			if len(lines) == 0 && strings.HasPrefix(Fold(l), "noi dung") {
 				continue // a label before the text, not the search box after it
+			}
+			if relatedLink(l) && p.textFollows(i+1) {
+				continue // "Xem thêm: <title>" set inside the article
 			}
 			break
 		}
@@ -552,7 +703,11 @@ func (p *parser) body() {
 	if n := len(lines); n > 0 && a.Source == (Source{}) {
 		if m := sourceAtEnd.FindStringSubmatchIndex(lines[n-1]); m != nil {
 			a.Source = sourceFrom(lines[n-1][m[2]:m[3]])
-			lines[n-1] = strings.TrimSpace(lines[n-1][:m[0]])
+			text := strings.TrimSpace(lines[n-1][:m[0]])
+			if strings.HasSuffix(lines[n-1], ".") && !endsSentence(text) {
+				text += "." // "… năm 2021 (Theo TTXVN)." ends a sentence
+			}
+			lines[n-1] = text
 		}
 	}
 
@@ -567,7 +722,15 @@ func (p *parser) body() {
 		if l == a.Title {
 			continue // the lead photo's alt text
 		}
+		if runes(l) > 120 && slices.ContainsFunc(blocks, func(b Block) bool { return !b.Caption && b.Text == l }) {
+			continue // the lead printed twice (in the header and in the text)
+		}
 		n := runes(l)
+		if m := photoLabel.FindStringSubmatch(l); m != nil && n <= 300 && !creditName(m[1]) {
+			// "Ảnh: Quang cảnh hội nghị": the label heads a caption.
+			blocks = append(blocks, Block{Caption: true, Text: m[1]})
+			continue
+		}
 		if m := creditOnly.FindStringSubmatch(l); n <= 80 && m != nil {
 			credit := strings.TrimSpace(m[1])
 			switch {
@@ -583,7 +746,8 @@ func (p *parser) body() {
 		text, credit := l, ""
 		if n <= 300 { // longer is running text, without a credit
 			if m := creditAtEnd.FindStringSubmatch(l); m != nil {
-				text, credit = strings.TrimSpace(m[1]), strings.TrimSpace(m[2])
+				// The text stops before an opening "(" or dash of "(Ảnh: …)".
+				text, credit = strings.TrimRight(m[1], " (-–"), strings.TrimSpace(m[2])
 			}
 		}
 		if prev != nil && prev.Caption && prev.Text == text {
@@ -629,13 +793,116 @@ func captionLike(l string, loose bool) bool {
 	if !endsSentence(l) {
 		return true
 	}
-	return lastRune(l) == '.' && n <= 100 && !strings.ContainsAny(l, ",;")
+	if lastRune(l) != '.' {
+		return false
+	}
+	return n <= 100 && !strings.ContainsAny(l, ",;") || n <= 160 && captionOpener(l)
 }
 
-var numbered = regexp.MustCompile(`^(?:[0-9]+|[IVXLC]+|[a-zđ])[.)/]\s`)
+// captionOpeners begin the captions of news photos: who or what the photo
+// shows ("Đồng chí …, Bí thư Tỉnh ủy phát biểu tại hội nghị.", "Các đại
+// biểu dự hội nghị tại điểm cầu Trung ương."). With one, a short sentence
+// with commas is a caption too.
+var captionOpeners = []string{"dong chi ", "cac dong chi ", "quang canh ", "toan canh ", "cac dai bieu ", "dai bieu ",
+	"lanh dao ", "doan cong tac ", "ban to chuc "}
 
-// isHeading: a numbered sub-heading ("1. Kết quả", "II. Nhiệm vụ") is text.
+func captionOpener(l string) bool {
+	f := Fold(l)
+	for _, o := range captionOpeners {
+		if !strings.HasPrefix(f, o) {
+			continue
+		}
+		if !strings.HasSuffix(o, "dong chi ") {
+			return true
+		}
+		// "Đồng chí Nguyễn Văn A …", "Đồng chí Bí thư …" name someone;
+		// "Đồng chí đề nghị …" is the text reporting a speech.
+		words := strings.Fields(l)
+		n := len(strings.Fields(o))
+		return len(words) > n && unicode.IsUpper(firstRune(words[n]))
+	}
+	return false
+}
+
+var numbered = regexp.MustCompile(`^(?:(?:[0-9]+|[IVXLC]+|[a-zđ])[.)/]|[-+•*–—·●▪■○◦])\s`)
+
+// isHeading: a numbered sub-heading ("1. Kết quả", "II. Nhiệm vụ") or a list
+// item ("- Truyền thống của Đảng", "• …") is text: captions are not numbered
+// nor bulleted.
 func isHeading(l string) bool { return numbered.MatchString(l) }
+
+// authorSeg is a labelled author inside a date line: "Cập nhật lúc 08:15,
+// 12/03/2025 | Người đăng: Trần Hà | Lượt xem: 956".
+var authorSeg = regexp.MustCompile(`(?i)(?:tác\s*giả|người\s*viết|người\s*đăng|bút\s*danh|đăng\s*bởi|biên\s*tập)\s*:\s*([^|]+)`)
+
+// cutAuthor removes a labelled author from what a date line says besides the
+// date and returns it.
+func cutAuthor(rest string) (string, string) {
+	m := authorSeg.FindStringSubmatchIndex(rest)
+	if m == nil {
+		return rest, ""
+	}
+	name := strings.TrimRight(strings.TrimSpace(rest[m[2]:m[3]]), " -–,.")
+	if runes(name) > 60 {
+		return rest, ""
+	}
+	return rest[:m[0]] + " " + rest[m[1]:], name
+}
+
+// datedTitle is an item of a related-articles list: a title with its date
+// in brackets, "Đảng bộ Sở Tài chính tổ chức Đại hội (10/03/2025)".
+var datedTitle = regexp.MustCompile(`\(\s*\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{4}(?:\s*[-,]?\s*\d{1,2}:\d{2})?\s*\)$`)
+
+// A list item of the text ("- Chỉ thị số 05-CT/TW (15/05/2016)") is not one.
+func datedItem(l string) bool { return runes(l) <= 250 && !isHeading(l) && datedTitle.MatchString(l) }
+
+// listFollows: after a dated title, the page ends, or another dated title
+// or a stop marker comes, so the title heads a list of related articles that
+// the site printed without a heading.
+func (p *parser) listFollows(i int) bool {
+	j := p.next(i)
+	return j < 0 || datedItem(p.lines[j]) || stopMarker(p.lines[j])
+}
+
+// relatedLink: a related-article marker with the article's title on the
+// same line ("Xem thêm: Đảng ủy Khối tổng kết …"), as sites set inside the
+// text; a heading of a list stands alone on its line.
+func relatedLink(l string) bool {
+	f := Fold(l)
+	for _, m := range stopMarkers {
+		if slices.Contains(widgetMarkers, m) || strings.HasPrefix(m, "noi dung") {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(f, m); ok {
+			rest = strings.TrimSpace(rest)
+			if strings.HasPrefix(rest, ":") && len(strings.Fields(rest[1:])) >= 4 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// textFollows: the next line that is not chrome, from i on, is running text
+// (a long line that ends a sentence), so the article goes on.
+func (p *parser) textFollows(i int) bool {
+	j := p.next(i)
+	return j >= 0 && runes(p.lines[j]) > 120 && endsSentence(p.lines[j]) && !stopMarker(p.lines[j])
+}
+
+// creditName: what follows "Ảnh:" names a photographer or an agency
+// ("Lam Hồng", "TTXVN", "tư liệu"), not a description ("Quang cảnh hội
+// nghị"): a description has three words or more, most of them in lower case.
+func creditName(v string) bool {
+	words := strings.Fields(v)
+	lower := 0
+	for _, w := range words {
+		if unicode.IsLower(firstRune(w)) {
+			lower++
+		}
+	}
+	return len(words) < 3 || 2*lower <= len(words)
+}
 
 // parseSource reads "Theo: …", "Nguồn: …", "(Theo TTXVN)".
 func parseSource(l string) (Source, bool) {
