@@ -46,7 +46,8 @@ func (c Categories) Resolve(pageName string) (string, string) {
 	}
 	if pageName == "" {
 		if def == "" {
-			return "", "no category on the page and none given (--category)"
+			// The parser already warned that the page names none.
+			return "", "none given (--category)"
 		}
 		return def, ""
 	}
