@@ -476,6 +476,26 @@ func TestArticleTakedown(t *testing.T) {
 		t.Errorf("%d takedown events for one article taken down twice, want 2", n)
 	}
 
+	// Taken down while revision 2 is in moderation: the event carries
+	// revision 2, so that render refuses a late approval of it; the status
+	// says unpublished and nothing is online.
+	pend, _ := publish("Bài gỡ khi đang sửa")
+	pendEdit := newArticle("Bài gỡ khi đang sửa, bản 2")
+	pendEdit["base_revision"] = 1
+	s.do(t, http.MethodPut, "/v1/tenants/gone-a/articles/"+pend, editor, pendEdit).expect(t, http.StatusAccepted, nil)
+	var pendResp unpublishResponse
+	s.do(t, http.MethodPost, "/v1/tenants/gone-a/articles/"+pend+"/unpublish", editor,
+		map[string]string{"mode": "gone", "reason": "Gỡ khi đang duyệt bản sửa"}).expect(t, http.StatusAccepted, &pendResp)
+	if env := s.lastEnvelope(t, "article.unpublished.gone-a"); env.GetArticleUnpublished().GetArticleId() != pend ||
+		env.GetArticleUnpublished().GetRevision() != 2 || pendResp.Revision != 2 || !strings.HasPrefix(env.GetId(), "gone-a."+pend+".2.unpublished.") {
+		t.Errorf("takedown with revision 2 in moderation sent %v (id %s), answered revision %d; want revision 2", env.GetArticleUnpublished(), env.GetId(), pendResp.Revision)
+	}
+	s.waitForStatusConsumer(t)
+	if v := s.view(t, "gone-a", pend, editor); v.Status != "unpublished" || v.Revision != 2 || v.PublicURL != "" || v.OnlineRevision != 0 ||
+		v.History[len(v.History)-1].Revision != 2 {
+		t.Errorf("taken down with revision 2 in moderation: %+v", v)
+	}
+
 	// A scheduled article is cancelled the same way.
 	sched := newArticle("Bài hẹn giờ")
 	sched["scheduled_at"] = time.Now().Add(72 * time.Hour).Format(time.RFC3339)

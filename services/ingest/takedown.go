@@ -147,21 +147,20 @@ func (s *service) handleUnpublish(w http.ResponseWriter, r *http.Request, c *cal
 	if !ok {
 		return
 	}
-	// Online is the published revision, which may be older than the one in
-	// moderation; a scheduled one is cancelled before render publishes it.
-	rev := doc.Revision
+	// The takedown carries the article's latest revision, not only the one
+	// online: a newer revision still in moderation was submitted before the
+	// takedown, and render refuses every approval up to this revision (its
+	// render-schedule tombstone), so a late approval cannot bring the
+	// article back. Only a revision submitted after the takedown can.
 	switch {
 	case doc.Status == statusPublished || doc.Status == statusScheduled:
-		if doc.OnlineRevision > 0 && doc.Status == statusPublished {
-			rev = doc.OnlineRevision
-		}
 	case doc.PublicURL != "" && doc.OnlineRevision > 0:
-		rev = doc.OnlineRevision
 	default:
 		httpx.Error(w, http.StatusConflict, fmt.Sprintf("article %s is %s: only a published or scheduled article can be taken down", id, doc.Status),
 			httpx.FieldError{Field: "status", Message: "must be published or scheduled, is " + doc.Status})
 		return
 	}
+	rev := max(doc.Revision, doc.OnlineRevision)
 
 	now := time.Now().UTC()
 	reason := takedownReason(req.Mode, target, req.Reason)

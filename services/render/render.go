@@ -198,6 +198,16 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	}
 	tid := env.GetTenant()
 	log := r.log.With("tenant", tid, "article", a.GetId(), "revision", a.GetRevision())
+	// A late approval of a revision submitted before a takedown must not
+	// bring the article back (see schedule.go).
+	td, err := r.takenDown(ctx, tid, a.GetId())
+	if err != nil {
+		return err
+	}
+	if td >= a.GetRevision() {
+		log.Info("skipping an approval of a revision taken down", "taken_down_revision", td)
+		return nil
+	}
 	t, err := r.tenants.Get(ctx, tid)
 	if err != nil {
 		return fmt.Errorf("tenant of article %s: %w", a.GetId(), err) // may be on its way; retried
@@ -209,7 +219,7 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	prev, had := idx[a.GetId()]
 	if had && prev.Revision > a.GetRevision() {
 		log.Info("skipping an approved revision older than the published one", "published", prev.Revision)
-		return r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), false)
+		return r.unschedule(ctx, tid, a.GetId(), a.GetRevision())
 	}
 	if r.isScheduled(a) {
 		return r.schedule(ctx, env, a)
@@ -307,9 +317,10 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	if err != nil {
 		return err
 	}
-	// A waiting scheduled entry of this revision or an older one is done
-	// with: this revision is the one readers see now.
-	if err := r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), false); err != nil {
+	// A waiting scheduled entry of this revision or an older one, or a
+	// tombstone of an older takedown, is done with: this revision is the
+	// one readers see now.
+	if err := r.unschedule(ctx, tid, a.GetId(), a.GetRevision()); err != nil {
 		return err
 	}
 	log.Info("article published", "url", s.absolute(b.sum.Path), "pages", len(changed))
@@ -496,26 +507,32 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 		return bus.Permanent(fmt.Errorf("article id %q is not [a-z0-9]{1,64}", truncate(u.GetArticleId(), 70)))
 	}
 	log := r.log.With("tenant", tid, "article", u.GetArticleId(), "revision", u.GetRevision())
-	// A scheduled article that is taken down before its time never appears.
-	if err := r.unschedule(ctx, tid, u.GetArticleId(), u.GetRevision(), true); err != nil {
-		return err
-	}
-	t, err := r.tenants.Get(ctx, tid)
-	if err != nil {
-		return fmt.Errorf("tenant of article %s: %w", u.GetArticleId(), err)
-	}
 	idx, err := r.cache.get(ctx, tid)
 	if err != nil {
 		return err
 	}
 	prev, had := idx[u.GetArticleId()]
-	if !had {
-		log.Info("unpublish of an article that is not published; nothing to do")
-		return nil
-	}
-	if u.GetRevision() > 0 && prev.Revision > u.GetRevision() {
+	if had && u.GetRevision() > 0 && prev.Revision > u.GetRevision() {
 		log.Info("skipping an unpublish older than the published revision", "published", prev.Revision)
 		return nil
+	}
+	// The tombstone keeps the article down against late approvals of the
+	// revisions taken down, and a scheduled article taken down before its
+	// time never appears.
+	rev := u.GetRevision()
+	if rev == 0 && had {
+		rev = prev.Revision
+	}
+	if err := r.entomb(ctx, tid, u.GetArticleId(), rev); err != nil {
+		return err
+	}
+	if !had {
+		log.Info("unpublish of an article that is not published; nothing else to do")
+		return nil
+	}
+	t, err := r.tenants.Get(ctx, tid)
+	if err != nil {
+		return fmt.Errorf("tenant of article %s: %w", u.GetArticleId(), err)
 	}
 	s := site{t: t, siteURL: r.siteURL, viewsURL: r.viewsURL}
 	next := idx.clone()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,9 +43,20 @@ import (
 // applied after that publish.
 //
 // Only one entry per article: a newer approved revision replaces an older
-// one (the highest revision is kept, CAS on the KV revision), an approval
-// published immediately removes an entry of an older or equal revision, and
-// article.unpublished removes the entry.
+// one (the highest revision is kept, CAS on the KV revision), and an
+// approval published immediately removes an entry of an older or equal
+// revision.
+//
+// The bucket also remembers takedowns. article.unpublished replaces the
+// article's entry with a tombstone, {"taken_down_revision": N}, where N is
+// the article's latest revision when the editor took it down (ingest sends
+// it, not only the revision online): a revision still in moderation then
+// was submitted before the takedown, and its late approval must not bring
+// the article back. publish refuses every approval of a revision up to N
+// (acked and logged); only a higher one, submitted after the takedown,
+// publishes, and removes the tombstone (CAS) once published. A newer
+// revision scheduled meanwhile carries N in its entry, so the refusal holds
+// while it waits. The scheduler's scan skips tombstones: they are never due.
 
 const (
 	// scheduleTick is how often each replica looks for due entries; with
@@ -65,9 +77,36 @@ type scheduledEntry struct {
 	At       time.Time `json:"at"`
 	// Envelope is the article.approved envelope, protobuf-encoded: the
 	// scheduler publishes from it exactly as the consumer would.
-	Envelope     []byte    `json:"envelope"`
+	Envelope     []byte    `json:"envelope,omitempty"`
 	ClaimedBy    string    `json:"claimed_by,omitempty"`
 	ClaimedUntil time.Time `json:"claimed_until,omitzero"`
+	// TakenDownRevision: approvals of revisions up to it are refused; an
+	// entry with it and no envelope is a tombstone.
+	TakenDownRevision int64 `json:"taken_down_revision,omitempty"`
+}
+
+// tombstone tells an entry that only remembers a takedown.
+func (e scheduledEntry) tombstone() bool { return len(e.Envelope) == 0 }
+
+// takenDown is the highest revision of the article an editor took down
+// (0: none), from its render-schedule entry.
+func (r *Renderer) takenDown(ctx context.Context, tid, id string) (int64, error) {
+	if r.scheduled == nil {
+		return 0, nil
+	}
+	key := indexKey(tid, id)
+	cur, err := r.scheduled.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading schedule entry %s: %w", key, err)
+	}
+	var e scheduledEntry
+	if err := json.Unmarshal(cur.Value(), &e); err != nil {
+		return 0, bus.Permanent(fmt.Errorf("schedule entry %s: %w", key, err))
+	}
+	return e.TakenDownRevision, nil
 }
 
 // isScheduled tells whether a must wait for its time.
@@ -87,13 +126,21 @@ func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *even
 	if err != nil {
 		return bus.Permanent(fmt.Errorf("encoding the approval of %s: %w", a.GetId(), err))
 	}
-	v, err := json.Marshal(scheduledEntry{Revision: a.GetRevision(), At: a.GetScheduledAt().AsTime().UTC(), Envelope: data})
-	if err != nil {
-		return fmt.Errorf("encoding schedule entry %s: %w", key, err)
+	entry := scheduledEntry{Revision: a.GetRevision(), At: a.GetScheduledAt().AsTime().UTC(), Envelope: data}
+	encode := func() ([]byte, error) {
+		v, err := json.Marshal(entry)
+		if err != nil {
+			return nil, fmt.Errorf("encoding schedule entry %s: %w", key, err)
+		}
+		return v, nil
 	}
+	var v []byte
 	cur, err := r.scheduled.Get(ctx, key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
+		if v, err = encode(); err != nil {
+			return err
+		}
 		_, err = r.scheduled.Create(ctx, key, v)
 	case err != nil:
 		return fmt.Errorf("reading schedule entry %s: %w", key, err)
@@ -103,6 +150,12 @@ func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *even
 			r.log.Info("skipping a scheduled revision older than the one waiting", "tenant", tid, "article", a.GetId(),
 				"revision", a.GetRevision(), "waiting", old.Revision)
 			return nil
+		}
+		// A takedown before this revision still refuses older approvals
+		// while this one waits (publish checked this one is newer).
+		entry.TakenDownRevision = old.TakenDownRevision
+		if v, err = encode(); err != nil {
+			return err
 		}
 		_, err = r.scheduled.Update(ctx, key, v, cur.Revision())
 	}
@@ -124,11 +177,11 @@ func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *even
 var errClaimed = errors.New("the scheduled article is being published; retrying the takedown")
 
 // unschedule removes the article's entry when its revision is at most rev
-// (rev 0: any revision). A concurrent change of the entry is left alone:
-// it is a newer approval. With takedown set, an entry claimed by a
-// scheduler is not removed but errClaimed returned, so that a takedown
-// racing a scheduled publish on another replica is applied after it.
-func (r *Renderer) unschedule(ctx context.Context, tid, id string, rev int64, takedown bool) error {
+// (rev 0: any revision) and rev is above the revision a tombstone in it
+// took down: an approval published or superseded is done with its entry. A
+// concurrent change of the entry is left alone: it is a newer approval or
+// a takedown.
+func (r *Renderer) unschedule(ctx context.Context, tid, id string, rev int64) error {
 	if r.scheduled == nil {
 		return nil
 	}
@@ -141,17 +194,74 @@ func (r *Renderer) unschedule(ctx context.Context, tid, id string, rev int64, ta
 		return fmt.Errorf("reading schedule entry %s: %w", key, err)
 	}
 	var e scheduledEntry
-	if json.Unmarshal(cur.Value(), &e) == nil && rev > 0 && e.Revision > rev {
+	if json.Unmarshal(cur.Value(), &e) == nil && rev > 0 && (e.Revision > rev || e.TakenDownRevision >= rev) {
 		return nil
-	}
-	if takedown && e.ClaimedUntil.After(r.now()) {
-		return fmt.Errorf("%w: %s claimed by %s", errClaimed, key, e.ClaimedBy)
 	}
 	err = r.scheduled.Delete(ctx, key, jetstream.LastRevision(cur.Revision()))
 	if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("removing schedule entry %s: %w", key, err)
 	}
-	r.log.Info("schedule entry removed", "tenant", tid, "article", id, "revision", e.Revision)
+	r.log.Info("schedule entry removed", "tenant", tid, "article", id, "revision", e.Revision, "taken_down_revision", e.TakenDownRevision)
+	return nil
+}
+
+// entomb records a takedown of the article's revisions up to rev (0: the
+// one waiting, if any) in its entry. A waiting approval up to rev is
+// replaced by a tombstone; one of a higher revision, submitted after the
+// takedown, keeps waiting and carries rev. An entry claimed by a scheduler
+// is left alone and errClaimed returned, so that a takedown racing a
+// scheduled publish on another replica is applied after it. A concurrent
+// change of the entry is retried (the bus redelivers the takedown).
+func (r *Renderer) entomb(ctx context.Context, tid, id string, rev int64) error {
+	if r.scheduled == nil {
+		return nil
+	}
+	key := indexKey(tid, id)
+	var e scheduledEntry
+	var cur jetstream.KeyValueEntry
+	cur, err := r.scheduled.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		cur = nil
+	case err != nil:
+		return fmt.Errorf("reading schedule entry %s: %w", key, err)
+	default:
+		if err := json.Unmarshal(cur.Value(), &e); err != nil {
+			r.log.Error("replacing an unreadable schedule entry with a tombstone", "key", key, "err", err)
+			e = scheduledEntry{}
+		}
+	}
+	if rev == 0 {
+		rev = e.Revision
+	}
+	if cur != nil && e.ClaimedUntil.After(r.now()) {
+		return fmt.Errorf("%w: %s claimed by %s", errClaimed, key, e.ClaimedBy)
+	}
+	next := scheduledEntry{TakenDownRevision: max(e.TakenDownRevision, rev)}
+	if !e.tombstone() && e.Revision > rev {
+		next = e
+		next.TakenDownRevision = max(e.TakenDownRevision, rev)
+	}
+	if next.TakenDownRevision == 0 {
+		return nil // nothing waits and no revision to refuse
+	}
+	v, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("encoding tombstone %s: %w", key, err)
+	}
+	if cur == nil {
+		_, err = r.scheduled.Create(ctx, key, v)
+	} else if !bytes.Equal(v, cur.Value()) {
+		_, err = r.scheduled.Update(ctx, key, v, cur.Revision())
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return fmt.Errorf("schedule entry %s changed concurrently; retrying the takedown", key)
+	}
+	if err != nil {
+		return fmt.Errorf("storing tombstone %s: %w", key, err)
+	}
+	r.log.Info("takedown recorded", "tenant", tid, "article", id, "taken_down_revision", next.TakenDownRevision,
+		"was_waiting", e.Revision, "still_waiting", next.Revision)
 	return nil
 }
 
@@ -206,7 +316,7 @@ read:
 				r.log.Error("unreadable schedule entry left in place", "key", kve.Key(), "err", err)
 				continue
 			}
-			if !e.At.After(now) && !e.ClaimedUntil.After(now) {
+			if !e.tombstone() && !e.At.After(now) && !e.ClaimedUntil.After(now) {
 				due = append(due, dueEntry{key: kve.Key(), kvRev: kve.Revision(), e: e})
 			}
 		}

@@ -79,7 +79,7 @@ func TestScheduledArticlePublishesAfterRestart(t *testing.T) {
 }
 
 // The bucket keeps the highest scheduled revision; article.unpublished
-// removes a scheduled article before it ever appears.
+// replaces a scheduled article with a tombstone before it ever appears.
 func TestScheduleKeepsNewestRevisionAndUnpublishCancels(t *testing.T) {
 	h := start(t)
 	ctx := t.Context()
@@ -143,9 +143,13 @@ func TestScheduleKeepsNewestRevisionAndUnpublishCancels(t *testing.T) {
 		t.Fatal("the takedown removed an entry a replica had claimed")
 	}
 	setClaim(time.Time{})
-	h.waitFor("the schedule entry to go", func() bool {
-		_, err := sched.Get(ctx, key)
-		return errors.Is(err, jetstream.ErrKeyNotFound)
+	h.waitFor("the schedule entry to become a tombstone of revision 2", func() bool {
+		e, err := sched.Get(ctx, key)
+		if err != nil {
+			return false
+		}
+		var se scheduledEntry
+		return json.Unmarshal(e.Value(), &se) == nil && se.tombstone() && se.TakenDownRevision == 2 && se.Revision == 0
 	})
 	if h.exists("bai-viet/ban-sua-lan-hai-sched00000000002.html") {
 		t.Error("a cancelled scheduled article has a page")
