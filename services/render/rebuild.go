@@ -37,6 +37,10 @@ type replayed struct {
 	live      bool
 	reason    string // of the last unpublish
 	path      string // where it was last published
+	// downTo is the revision of the last takedown: approvals up to it were
+	// submitted before the takedown and stay off the site, as the live
+	// consumer's tombstone in render-schedule keeps them (schedule.go).
+	downTo int64
 }
 
 // replay reads the tenant's article events in stream order.
@@ -97,11 +101,17 @@ func apply(state map[string]*replayed, env *eventsv1.Envelope, now time.Time) {
 		if cur != nil && cur.live && cur.article.GetRevision() > a.GetRevision() {
 			return
 		}
+		if cur != nil && a.GetRevision() <= cur.downTo {
+			return
+		}
 		at := env.GetOccurredAt().AsTime()
 		if s := a.GetScheduledAt(); s != nil && s.AsTime().After(at) {
 			at = s.AsTime()
 		}
 		next := &replayed{article: a, live: true, updated: at}
+		if cur != nil {
+			next.downTo = cur.downTo
+		}
 		switch {
 		case a.GetPublishedAt() != nil:
 			next.published = a.GetPublishedAt().AsTime()
@@ -119,10 +129,19 @@ func apply(state map[string]*replayed, env *eventsv1.Envelope, now time.Time) {
 	case *eventsv1.Envelope_ArticleUnpublished:
 		u := p.ArticleUnpublished
 		cur := state[u.GetArticleId()]
-		if cur == nil || !cur.live || (u.GetRevision() > 0 && cur.article.GetRevision() > u.GetRevision()) {
-			return
+		if cur != nil && cur.live && u.GetRevision() > 0 && cur.article.GetRevision() > u.GetRevision() {
+			return // older than what is online: the live consumer ignores it too
 		}
-		cur.live, cur.reason = false, u.GetReason()
+		if cur == nil {
+			// Never online (e.g. a scheduled article cancelled): nothing
+			// to take down, but later approvals must know of it.
+			cur = &replayed{}
+			state[u.GetArticleId()] = cur
+		}
+		cur.downTo = max(cur.downTo, u.GetRevision())
+		if cur.live {
+			cur.live, cur.reason = false, u.GetReason()
+		}
 	}
 }
 
@@ -226,7 +245,9 @@ func (r *Renderer) rebuildTenant(ctx context.Context, js jetstream.JetStream, ti
 	var removed []*replayed
 	for _, a := range state {
 		if !a.live {
-			removed = append(removed, a)
+			if a.article != nil { // was online once: its address gets the takedown page
+				removed = append(removed, a)
+			}
 			continue
 		}
 		built = append(built, r.buildReplayed(s, a, manifests))
