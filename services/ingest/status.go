@@ -318,8 +318,10 @@ func later(a, b time.Time) time.Time {
 // supersedes decides whether an event's status replaces the current one:
 // submitted < approved/rejected/held < published < unpublished, verdicts of
 // one rank replace each other in time order (held, then approved by a
-// reviewer), and after an unpublication the article may be approved and
-// published again by events newer than it.
+// reviewer). A takedown carries the article's latest revision and render
+// refuses approvals up to it (its tombstone in render-schedule), so after
+// an unpublication no event about that revision changes the status: only a
+// new revision (PUT, revert), which the handlers set to submitted, does.
 func supersedes(cur string, curAt time.Time, next string, nextAt time.Time) bool {
 	rc, rn := statusRank[cur], statusRank[next]
 	switch {
@@ -328,7 +330,7 @@ func supersedes(cur string, curAt time.Time, next string, nextAt time.Time) bool
 	case rn == rc:
 		return !nextAt.Before(curAt)
 	default:
-		return cur == statusUnpublished && nextAt.After(curAt)
+		return false
 	}
 }
 

@@ -52,7 +52,9 @@ func TestSupersedes(t *testing.T) {
 		{statusPublished, statusPublished, t2, true}, // re-rendered
 		{statusPublished, statusUnpublished, t2, true},
 		{statusUnpublished, statusPublished, t0, false}, // the old publication, redelivered
-		{statusUnpublished, statusApproved, t2, true},   // approved again after removal
+		{statusUnpublished, statusApproved, t2, false},  // an edit reviewed after the takedown: render refuses it too
+		{statusUnpublished, statusPublished, t2, false},
+		{statusUnpublished, statusUnpublished, t2, true}, // a second takedown (another form)
 	} {
 		if got := supersedes(c.cur, t1, c.next, c.at); got != c.want {
 			t.Errorf("%s at t1 then %s at %v: supersedes = %v, want %v", c.cur, c.next, c.at.Sub(t1), got, c.want)
