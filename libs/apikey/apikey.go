@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/blocpress/blocpress/libs/tenant"
 )
 
 // Roles of a key. Editors submit photos and articles; reviewers decide on
@@ -103,9 +105,8 @@ func IDOf(hash string) string {
 func ID(key string) string { return IDOf(Hash(key)) }
 
 var (
-	hashPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	idPattern     = regexp.MustCompile(`^[0-9a-f]{12}$`)
-	tenantPattern = regexp.MustCompile(`^[a-z0-9-]{2,32}$`)
+	hashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	idPattern   = regexp.MustCompile(`^[0-9a-f]{12}$`)
 )
 
 // indexedMarker is written once every key stored before the per-tenant
@@ -257,7 +258,7 @@ func (s *Store) backfill(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if !tenantPattern.MatchString(rec.Tenant) {
+		if tenant.ValidateID(rec.Tenant) != nil {
 			continue // never written by CreateNamed; not indexable as a subject token
 		}
 		if _, err := s.kv.Create(ctx, indexKey(rec.Tenant, IDOf(h)), []byte(h)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -88,7 +87,7 @@ func (s *service) tenantAPI(h func(http.ResponseWriter, *http.Request, *caller))
 			httpx.Error(w, http.StatusBadRequest, err.Error(), httpx.FieldError{Field: "tenant", Message: tenant.ErrInvalidID.Error()})
 			return
 		}
-		key, ok := bearer(r)
+		key, ok := apikey.FromRequest(r)
 		if !ok {
 			unauthorized(w, "an API key is required: Authorization: Bearer <key>")
 			return
@@ -134,16 +133,6 @@ func submitter(h func(http.ResponseWriter, *http.Request, *caller)) func(http.Re
 		}
 		h(w, r, c)
 	}
-}
-
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }
 
 func unauthorized(w http.ResponseWriter, detail string) {

@@ -42,7 +42,7 @@ func (s *service) admin(h func(http.ResponseWriter, *http.Request, string)) http
 			httpx.Error(w, http.StatusBadRequest, err.Error(), httpx.FieldError{Field: "tenant", Message: tenant.ErrInvalidID.Error()})
 			return
 		}
-		token, ok := bearer(r)
+		token, ok := apikey.FromRequest(r)
 		if !ok {
 			unauthorized(w, "the admin token is required: Authorization: Bearer <INGEST_ADMIN_TOKEN>")
 			return
@@ -162,7 +162,7 @@ func (s *service) keyAdmin(h func(w http.ResponseWriter, r *http.Request, tenant
 		h(w, r, id, operator)
 	})
 	return func(w http.ResponseWriter, r *http.Request) {
-		if token, ok := bearer(r); ok && s.isAdminToken(token) {
+		if token, ok := apikey.FromRequest(r); ok && s.isAdminToken(token) {
 			asOperator(w, r)
 			return
 		}
