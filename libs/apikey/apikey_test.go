@@ -8,27 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/blocpress/blocpress/libs/bus"
 	"github.com/blocpress/blocpress/libs/testkit"
 )
 
 func TestCreateAndLookup(t *testing.T) {
-	n := testkit.NATS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b, err := bus.Connect(bus.Config{URL: n.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	if err := b.Declare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := b.KV(ctx, bus.BucketAPIKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(kv)
+	ctx, kv, s := newTestStore(t)
 
 	if _, _, err := s.Create(ctx, "hungyen", "owner"); err == nil {
 		t.Error("an unknown role was accepted")
@@ -81,4 +68,26 @@ func TestFromRequest(t *testing.T) {
 	if ValidRole("owner") || !ValidRole(RoleEditor) || !ValidRole(RoleReviewer) || !ValidRole(RoleAdmin) {
 		t.Error("ValidRole")
 	}
+}
+
+// newTestStore is a Store on the api-keys bucket of a fresh embedded NATS,
+// with a context that ends with the test.
+func newTestStore(t *testing.T) (context.Context, jetstream.KeyValue, *Store) {
+	t.Helper()
+	n := testkit.NATS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	b, err := bus.Connect(bus.Config{URL: n.URL(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	if err := b.Declare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := b.KV(ctx, bus.BucketAPIKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, kv, NewStore(kv)
 }

@@ -1,32 +1,12 @@
 package apikey
 
 import (
-	"context"
 	"errors"
 	"testing"
-	"time"
-
-	"github.com/blocpress/blocpress/libs/bus"
-	"github.com/blocpress/blocpress/libs/testkit"
 )
 
 func TestListAndRevoke(t *testing.T) {
-	n := testkit.NATS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b, err := bus.Connect(bus.Config{URL: n.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	if err := b.Declare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := b.KV(ctx, bus.BucketAPIKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(kv)
+	ctx, kv, s := newTestStore(t)
 
 	// A key stored before the index existed, as older versions did.
 	legacy := New()
