@@ -52,6 +52,9 @@ type summaryView struct {
 	Reasons     []string   `json:"reasons,omitempty"`
 	PublicURL   string     `json:"public_url,omitempty"`
 	StatusURL   string     `json:"status_url"`
+	// History is at hand (the whole status entry was read), so the editor's
+	// list shows each article's changes without a GET per article.
+	History []historyView `json:"history"`
 }
 
 type listResponse struct {
@@ -238,6 +241,7 @@ func (s *service) handleListArticles(w http.ResponseWriter, r *http.Request, c *
 			ID: d.ID, Revision: d.Revision, Title: d.Title, Category: d.Category, Author: d.Author, Tags: d.Tags,
 			Status: d.Status, StatusAt: d.StatusAt, UpdatedAt: d.changedAt(), ScheduledAt: d.ScheduledAt,
 			Reasons: d.Reasons, PublicURL: d.PublicURL, StatusURL: s.articleStatusURL(c.tenant.ID, d.ID),
+			History: historyViews(d.History),
 		})
 	}
 	if start+f.limit < len(docs) {

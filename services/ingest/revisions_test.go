@@ -601,9 +601,16 @@ func TestArticleListAndMultipart(t *testing.T) {
 				break
 			}
 		}
-		full := titles(list("limit=100"))
+		whole := list("limit=100")
+		full := titles(whole)
 		if len(full) != len(made) || !slices.Equal(all, full) || full[0] != "Học tập và làm theo tư tưởng" {
 			t.Errorf("paged %q, whole %q", all, full)
+		}
+		// Each item carries its history, as GET one has it.
+		for _, it := range whole.Items {
+			if n := len(it.History); n == 0 || it.History[n-1].Status != it.Status || it.History[n-1].Revision != 1 || it.History[n-1].At.IsZero() {
+				t.Errorf("%s (%s): history %+v", it.Title, it.Status, it.History)
+			}
 		}
 		for query, f := range map[string]string{"limit=0": "limit", "limit=101": "limit", "cursor=abc": "cursor", "status=online": "status"} {
 			if !hasField(s.do(t, http.MethodGet, "/v1/tenants/list-a/articles?"+query, editor, nil).problem(t, http.StatusUnprocessableEntity), f) {

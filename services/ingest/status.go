@@ -379,13 +379,19 @@ func viewOf(d *statusDoc) articleView {
 		ID: d.ID, Tenant: d.Tenant, Revision: d.Revision, Title: d.Title, Category: d.Category,
 		Author: d.Author, Tags: d.Tags, StatusAt: d.StatusAt, UpdatedAt: d.UpdatedAt, ScheduledAt: d.ScheduledAt,
 		Status: d.Status, Reasons: d.Reasons, Notes: d.Notes, PublicURL: d.PublicURL, OnlineRevision: d.OnlineRevision,
-		History: make([]historyView, len(d.History)), Media: []mediaStatusView{},
+		History: historyViews(d.History), Media: []mediaStatusView{},
 	}
 	if v.Reasons == nil {
 		v.Reasons = []string{}
 	}
-	for i, h := range d.History {
-		v.History[i] = historyView{Status: h.Status, Revision: h.Revision, At: h.At, By: h.By, Mode: h.Mode, Reason: h.Reason, ScheduledAt: h.ScheduledAt}
-	}
 	return v
+}
+
+// historyViews is an article's history as GET one and the list show it.
+func historyViews(hs []historyEntry) []historyView {
+	out := make([]historyView, len(hs))
+	for i, h := range hs {
+		out[i] = historyView{Status: h.Status, Revision: h.Revision, At: h.At, By: h.By, Mode: h.Mode, Reason: h.Reason, ScheduledAt: h.ScheduledAt}
+	}
+	return out
 }

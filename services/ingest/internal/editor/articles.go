@@ -1,7 +1,6 @@
 package editor
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/blocpress/blocpress/libs/websession"
@@ -78,7 +76,6 @@ func (a *App) handleList(w http.ResponseWriter, r *http.Request, u *user) {
 	for _, s := range statusOrder {
 		body.Statuses = append(body.Statuses, option{s, statusLabels[s]})
 	}
-	a.fillHistories(r.Context(), u, page.Items)
 	for _, s := range page.Items {
 		it := listItem{summary: s, CategoryName: names[s.Category], StatusAt: a.when(s.StatusAt)}
 		if it.CategoryName == "" {
@@ -423,32 +420,4 @@ func (a *App) handleUpload(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	reply(http.StatusCreated, map[string]string{"id": id, "thumb": a.thumb(u.Tenant, id), "name": name})
-}
-
-// fillHistories reads the history of each listed article that the list did
-// not carry (the list's summaries are short), a few at a time: the list
-// shows when each state was reached. An article whose status cannot be
-// read keeps its current state and time only.
-func (a *App) fillHistories(ctx context.Context, u *user, items []summary) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i := range items {
-		if len(items[i].History) > 0 || !articleIDForm.MatchString(items[i].ID) {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(it *summary) {
-			defer func() { <-sem; wg.Done() }()
-			if st, err := u.api.article(ctx, it.ID); err == nil {
-				it.History = st.History
-				if len(it.Reasons) == 0 {
-					it.Reasons = st.Reasons
-				}
-			}
-		}(&items[i])
-	}
-	wg.Wait()
 }

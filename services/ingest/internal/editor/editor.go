@@ -387,10 +387,10 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api := &apiClient{h: a.opts.API, tenant: tenant, key: key}
-	ctx := r.Context()
-	// The list checks the key; where the API has no list route yet (405),
-	// the tenant route below checks it just as well.
-	if _, err := api.list(ctx, url.Values{"limit": {"1"}}); err != nil && statusOf(err) != http.StatusMethodNotAllowed {
+	// The tenant route checks the key (401), its tenant (403) and the
+	// tenant (404), and tells the key's role and the tenant's name.
+	info, err := api.tenantInfo(r.Context())
+	if err != nil {
 		switch statusOf(err) {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 			a.opts.Logger.Info("editor sign-in refused", "tenant", tenant, "status", statusOf(err))
@@ -401,16 +401,6 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 			a.opts.Logger.Error("editor sign-in: checking the key", "tenant", tenant, "err", err)
 			fail(http.StatusServiceUnavailable, "Không kiểm tra được khóa lúc này. Vui lòng thử lại sau ít phút.")
 		}
-		return
-	}
-	info, err := api.tenantInfo(ctx)
-	if code := statusOf(err); code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound {
-		fail(http.StatusUnauthorized, "Khóa không đúng, đã bị thu hồi, hoặc không thuộc đơn vị này.")
-		return
-	}
-	if err != nil {
-		a.opts.Logger.Error("editor sign-in: reading the tenant", "tenant", tenant, "err", err)
-		fail(http.StatusServiceUnavailable, "Không đọc được thông tin đơn vị lúc này. Vui lòng thử lại sau ít phút.")
 		return
 	}
 	s := sessionData{Tenant: tenant, Key: key, Role: info.Role, Name: info.Name, CSRF: websession.Token()}

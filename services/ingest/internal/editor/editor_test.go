@@ -138,6 +138,10 @@ func TestSignInSealsTheKeyInAnHTTPOnlyCookie(t *testing.T) {
 		!strings.Contains(res.body, "Khóa không đúng") || !strings.Contains(res.body, `value="hungyen"`) {
 		t.Errorf("wrong key: %d %.300s", res.code, res.body)
 	}
+	// One call checks the key: the tenant route, not a scan of the article list.
+	if n, all := h.api.called("GET /v1/tenants/hungyen/articles"), h.api.called(""); n != 0 || all != 1 {
+		t.Errorf("checking a key made %d calls, %d of them to the list", all, n)
+	}
 	res, _ := b.signIn("bp_editor")
 	var sc *http.Cookie
 	for _, c := range (&http.Response{Header: res.header}).Cookies() {
@@ -485,6 +489,10 @@ func TestListShowsStatesReasonsFiltersAndPages(t *testing.T) {
 		if !strings.Contains(res.body, want) {
 			t.Errorf("list lacks %q", want)
 		}
+	}
+	// The changes come with the list: one page is one list call, not a GET per article.
+	if n := h.api.called("GET /v1/tenants/hungyen/articles/"); n != 0 {
+		t.Errorf("the list page read %d articles one by one", n)
 	}
 	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">Trang sau »</a>`).FindStringSubmatch(res.body)
 	if next == nil || html.UnescapeString(next[1]) != "/editor/articles?author=Thu+H%C3%A0&category=tin-tuc&cursor=opaque-2&q=b%C3%A0i&status=rejected" {

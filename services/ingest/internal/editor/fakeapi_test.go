@@ -86,9 +86,9 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.query = r.URL.Query()
 		var items []summary
 		for id, a := range f.articles {
-			// Like ingest's list: no history (the editor reads it per article).
+			// Like ingest's list: the status entry's history comes along.
 			items = append(items, summary{ID: id, Revision: a.rev, Title: a.doc.Title, Category: a.doc.Category, Status: a.status,
-				Reasons: a.reasons})
+				Reasons: a.reasons, History: a.history})
 		}
 		next := ""
 		if r.URL.Query().Get("cursor") == "" {
