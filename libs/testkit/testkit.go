@@ -7,6 +7,7 @@ package testkit
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,4 +110,26 @@ func Photo(t testing.TB, name string) []byte {
 		t.Fatalf("testkit: reading photo: %v", err)
 	}
 	return b
+}
+
+// MeanAbsDiff is the mean absolute difference per 8-bit colour channel (alpha
+// aside) of two same-sized images, 0 for identical pixels; images of
+// different sizes differ by the most, 255. Tests compare a rendition with a
+// reference made another way by it.
+func MeanAbsDiff(a, b image.Image) float64 {
+	if a.Bounds().Size() != b.Bounds().Size() {
+		return 255
+	}
+	var sum, n float64
+	for y := range a.Bounds().Dy() {
+		for x := range a.Bounds().Dx() {
+			r1, g1, b1, _ := a.At(a.Bounds().Min.X+x, a.Bounds().Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y).RGBA()
+			for _, d := range []int{int(r1>>8) - int(r2>>8), int(g1>>8) - int(g2>>8), int(b1>>8) - int(b2>>8)} {
+				sum += float64(max(d, -d))
+				n++
+			}
+		}
+	}
+	return sum / n
 }

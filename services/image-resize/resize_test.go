@@ -480,7 +480,7 @@ func TestImageResize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := meanAbsDiff(got, want); d > 8 {
+		if d := testkit.MeanAbsDiff(got, want); d > 8 {
 			t.Errorf("320-px rendition differs from the photo rotated 90° clockwise by %.1f per channel; wrong rotation?", d)
 		}
 		if sc := h.sidecar(t, id); sc.Original.Orientation != 6 || sc.Width != 1440 || sc.Height != 1920 {
@@ -671,24 +671,4 @@ func TestConfigIsChecked(t *testing.T) {
 	if err := cfg.validate(); err != nil || cfg.CropWidths != nil {
 		t.Errorf("CROP_WIDTHS=0: %v %v, want no crops", err, cfg.CropWidths)
 	}
-}
-
-// meanAbsDiff is the mean absolute difference per 8-bit channel of two
-// same-sized images.
-func meanAbsDiff(a, b image.Image) float64 {
-	if a.Bounds().Size() != b.Bounds().Size() {
-		return 255
-	}
-	var sum, n float64
-	for y := range a.Bounds().Dy() {
-		for x := range a.Bounds().Dx() {
-			r1, g1, b1, _ := a.At(a.Bounds().Min.X+x, a.Bounds().Min.Y+y).RGBA()
-			r2, g2, b2, _ := b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y).RGBA()
-			for _, d := range []int{int(r1>>8) - int(r2>>8), int(g1>>8) - int(g2>>8), int(b1>>8) - int(b2>>8)} {
-				sum += float64(max(d, -d))
-				n++
-			}
-		}
-	}
-	return sum / n
 }

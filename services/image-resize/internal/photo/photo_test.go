@@ -141,7 +141,7 @@ func TestRenderPhoto(t *testing.T) {
 	full, _ := imaging.Decode(bytes.NewReader(testkit.Photo(t, "photo1.jpg")))
 	q100 := defaults
 	q100.JPEGQuality = 100
-	if d := meanAbsDiff(decode(t, render(t, testkit.Photo(t, "photo1.jpg"), q100).Renditions[1]), imaging.Resize(full, 640, 480, imaging.Lanczos)); d > 2 {
+	if d := testkit.MeanAbsDiff(decode(t, render(t, testkit.Photo(t, "photo1.jpg"), q100).Renditions[1]), imaging.Resize(full, 640, 480, imaging.Lanczos)); d > 2 {
 		t.Errorf("640-px rendition differs from a Lanczos resize by %.1f per channel", d)
 	}
 }
@@ -161,7 +161,7 @@ func TestReducedScaleDecode(t *testing.T) {
 		t.Fatalf("with no scale allowed: 1/%d", full.Scale)
 	}
 	for i := range scaled.Renditions {
-		if d := meanAbsDiff(decode(t, scaled.Renditions[i]), decode(t, full.Renditions[i])); d > 3 {
+		if d := testkit.MeanAbsDiff(decode(t, scaled.Renditions[i]), decode(t, full.Renditions[i])); d > 3 {
 			t.Errorf("%v differs from the full-decode one by %.1f per channel", scaled.Renditions[i], d)
 		}
 	}
@@ -218,7 +218,7 @@ func TestEveryOrientation(t *testing.T) {
 			t.Errorf("orientation %d: %d×%d crop %+v, want %d×%d crop %+v", o, got.Width, got.Height, got.Crop, want.Width, want.Height, want.Crop)
 		}
 		for i, r := range got.Renditions {
-			if d := meanAbsDiff(decode(t, r), decode(t, want.Renditions[i])); d > 4 {
+			if d := testkit.MeanAbsDiff(decode(t, r), decode(t, want.Renditions[i])); d > 4 {
 				t.Errorf("orientation %d: %v differs from upright by %.1f per channel", o, r, d)
 			}
 		}
@@ -428,7 +428,7 @@ func TestCropFollowsTheFocalPoint(t *testing.T) {
 		}
 		crop := decode(t, res.Renditions[len(res.Renditions)-1])
 		want := imaging.Resize(imaging.Crop(portrait, image.Rect(0, res.Crop.Y, 400, res.Crop.Y+225)), 320, 180, imaging.Lanczos)
-		if d := meanAbsDiff(crop, want); d > 4 {
+		if d := testkit.MeanAbsDiff(crop, want); d > 4 {
 			t.Errorf("focal %+v: the crop differs from the window by %.1f per channel", tt.focal, d)
 		}
 	}
@@ -449,24 +449,6 @@ func TestPanicIsContained(t *testing.T) {
 	if !errors.As(err, &u) || !strings.Contains(u.Reason, "kernel exploded") {
 		t.Fatalf("err = %v, want the panic as an unusable photo", err)
 	}
-}
-
-func meanAbsDiff(a, b image.Image) float64 {
-	if a.Bounds().Size() != b.Bounds().Size() {
-		return 255
-	}
-	var sum, n float64
-	for y := range a.Bounds().Dy() {
-		for x := range a.Bounds().Dx() {
-			r1, g1, b1, _ := a.At(a.Bounds().Min.X+x, a.Bounds().Min.Y+y).RGBA()
-			r2, g2, b2, _ := b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y).RGBA()
-			for _, d := range []int{int(r1>>8) - int(r2>>8), int(g1>>8) - int(g2>>8), int(b1>>8) - int(b2>>8)} {
-				sum += float64(max(d, -d))
-				n++
-			}
-		}
-	}
-	return sum / n
 }
 
 // WorkingBytes weighs photos by what decoding them costs: a JPEG decoded at
