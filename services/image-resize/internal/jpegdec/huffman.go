@@ -37,7 +37,8 @@ type huffman struct {
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
 	// fast is a look-up table for the next fastBits bits, used for AC
-	// coefficients in sequential scans (see decodeSequentialAC).
+	// coefficients in sequential scans and first progressive scans (see
+	// decodeAC).
 	fast [1 << fastBits]fastEntry
 }
 
