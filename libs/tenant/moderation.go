@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -203,7 +204,7 @@ func (m *Moderation) validate() error {
 		}
 	}
 	for i, f := range m.Required {
-		if !contains(RequiredFields, f) {
+		if !slices.Contains(RequiredFields, f) {
 			return fmt.Errorf("%srequired[%d] must be one of %s", p, i, strings.Join(RequiredFields, ", "))
 		}
 	}
@@ -243,7 +244,7 @@ func (m *Moderation) validate() error {
 		}
 	}
 	for rule, sev := range m.Severity {
-		if !contains(SeverityRules, rule) {
+		if !slices.Contains(SeverityRules, rule) {
 			return fmt.Errorf("%sseverity: unknown rule %q (one of %s)", p, rule, strings.Join(SeverityRules, ", "))
 		}
 		if !validSeverity(sev, true) {
@@ -254,13 +255,4 @@ func (m *Moderation) validate() error {
 		return errors.New(p + "duplicate_threshold must be between 0 and 1")
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
