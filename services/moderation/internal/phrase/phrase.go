@@ -80,7 +80,7 @@ func NewBuilder() *Builder { return &Builder{dict: vntext.NewDict()} }
 // most callers have no use for them, and dropping them early keeps a scan
 // fast when many patterns share folded syllables with the text.
 func (b *Builder) Add(text string, folded bool) int {
-	text = nfc(text)
+	text = vntext.NFC(text)
 	toks := vntext.Tokenize(text, nil, nil)
 	if len(toks) == 0 {
 		return -1
