@@ -51,20 +51,13 @@ type NATS struct {
 // StartNATS starts NATS on 127.0.0.1:port (0 picks one) with JetStream stored
 // in dir. The port is kept across Restart.
 func StartNATS(dir string, port int) (*NATS, error) {
-	picked := port == 0
-	for attempt := 0; ; attempt++ {
-		p := port
-		if picked {
-			var err error
-			if p, err = FreePort(); err != nil {
-				return nil, err
-			}
+	return onFreePorts(port == 0, func() (*NATS, error) {
+		p, err := portOr(port)
+		if err != nil {
+			return nil, err
 		}
-		n, err := startNATS(dir, p)
-		if err == nil || !picked || attempt == 2 {
-			return n, err
-		}
-	}
+		return startNATS(dir, p)
+	})
 }
 
 func startNATS(dir string, port int) (*NATS, error) {
@@ -218,15 +211,16 @@ func StartMinIO(ctx context.Context, o MinIOOptions) (*Process, error) {
 // onFreePorts runs start, and when the ports were picked here (not given by
 // the caller) and it fails — most likely because another process took a
 // picked port between the check and the bind — tries twice more with new ones.
-func onFreePorts(picked bool, start func() (*Process, error)) (*Process, error) {
+func onFreePorts[T any](picked bool, start func() (T, error)) (T, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		var p *Process
-		if p, err = start(); err == nil || !picked {
-			return p, err
+		var v T
+		if v, err = start(); err == nil || !picked {
+			return v, err
 		}
 	}
-	return nil, err
+	var zero T
+	return zero, err
 }
 
 // RedisOptions configure StartRedis.
