@@ -410,10 +410,7 @@ func uploadPhoto(ctx context.Context, api *client.Client, tenant, path string) (
 	if err != nil {
 		return "", err
 	}
-	var m client.Media
-	h := http.Header{"Content-Type": {http.DetectContentType(b)}}
-	err = api.Do(ctx, http.MethodPost, "/v1/tenants/"+tenant+"/media", h, b, &m)
-	return m.ID, err
+	return api.UploadMedia(ctx, tenant, b)
 }
 
 // reason makes an API error readable: the problem's detail and its field

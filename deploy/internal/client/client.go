@@ -95,10 +95,11 @@ type Media struct {
 	ID string `json:"id"`
 }
 
-// UploadMedia posts image bytes for a tenant.
+// UploadMedia posts image bytes for a tenant, labelled with the type their
+// first bytes show (ingest accepts JPEG, PNG, GIF and WebP).
 func (c *Client) UploadMedia(ctx context.Context, tenant string, image []byte) (string, error) {
 	var m Media
-	err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+tenant+"/media", http.Header{"Content-Type": {"image/jpeg"}}, image, &m)
+	err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+tenant+"/media", http.Header{"Content-Type": {http.DetectContentType(image)}}, image, &m)
 	return m.ID, err
 }
 
