@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -245,7 +246,7 @@ func newModel(s site, idx tenantIndex, now time.Time) *model {
 	m := &model{s: s, all: idx.ascending(), cats: map[string][]Summary{}, authors: map[string][]Summary{},
 		tags: map[string][]Summary{}, tagSlugs: map[string]string{}, now: now}
 	// A tenant has few authors: slugify each name once, not per article
-	// (this runs twice per publish over the whole tenant).
+	// (this runs over the whole tenant once per publish).
 	authorSlugs := map[string]string{}
 	for _, a := range m.all {
 		m.cats[a.Category] = append(m.cats[a.Category], a)
@@ -267,6 +268,68 @@ func newModel(s site, idx tenantIndex, now time.Time) *model {
 		}
 	}
 	return m
+}
+
+// with is the model of m's index with old (nil: none) replaced by cur (nil:
+// none), as newModel would build it, without going over the whole tenant
+// again: a publish needs both models. old must be in m. The lists cur and
+// old are not in are shared with m, and so is tagSlugs (tagSlug slugifies
+// tags it lacks); neither model is changed afterwards.
+func (m *model) with(old, cur *Summary) *model {
+	n := *m
+	n.all = replaced(m.all, old, cur)
+	n.cats = replacedIn(m.cats, func(a *Summary) []string { return []string{a.Category} }, old, cur)
+	n.authors = replacedIn(m.authors, func(a *Summary) []string {
+		if a.Author == "" {
+			return nil
+		}
+		return []string{slugify(a.Author)}
+	}, old, cur)
+	n.tags = replacedIn(m.tags, func(a *Summary) []string {
+		slugs := make([]string, 0, len(a.Tags))
+		for _, t := range a.Tags {
+			slugs = append(slugs, m.tagSlug(t))
+		}
+		return slugs
+	}, old, cur)
+	return &n
+}
+
+// replaced is a copy of list (oldest first) without old and with cur.
+func replaced(list []Summary, old, cur *Summary) []Summary {
+	out := slices.Clone(list)
+	if old != nil {
+		if i, ok := position(out, *old); ok {
+			out = slices.Delete(out, i, i+1)
+		}
+	}
+	if cur != nil {
+		i, _ := position(out, *cur)
+		out = slices.Insert(out, i, *cur)
+	}
+	return out
+}
+
+// replacedIn is lists (by key, oldest first) without old and with cur under
+// the keys keys gives for each, once per key as newModel adds them; a list
+// left empty goes.
+func replacedIn(lists map[string][]Summary, keys func(*Summary) []string, old, cur *Summary) map[string][]Summary {
+	out := maps.Clone(lists)
+	if old != nil {
+		for _, k := range keys(old) {
+			if l := replaced(out[k], old, nil); len(l) > 0 {
+				out[k] = l
+			} else {
+				delete(out, k)
+			}
+		}
+	}
+	if cur != nil {
+		for _, k := range keys(cur) {
+			out[k] = replaced(out[k], nil, cur)
+		}
+	}
+	return out
 }
 
 // newest returns up to n of list, newest first.

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -175,25 +174,9 @@ func (r *Renderer) preview(ctx context.Context, t *tenant.Tenant, a *eventsv1.Ar
 // previewFigures are the article's photos as its page would show them; a
 // photo without usable renditions yet keeps its caption and credit.
 func (r *Renderer) previewFigures(ctx context.Context, tid string, a *eventsv1.Article) ([]*figureView, openGraph, string, error) {
-	var manifests []*eventsv1.MediaManifest
-	for _, b := range a.GetBody() {
-		img := b.GetImage()
-		if img == nil {
-			continue
-		}
-		e, err := r.media.Get(ctx, tid+"."+img.GetMediaId())
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			manifests = append(manifests, nil)
-			continue
-		}
-		if err != nil {
-			return nil, openGraph{}, "", fmt.Errorf("reading manifest of photo %s: %w", img.GetMediaId(), err)
-		}
-		mf := &eventsv1.MediaManifest{}
-		if proto.Unmarshal(e.Value(), mf) != nil {
-			mf = nil
-		}
-		manifests = append(manifests, mf)
+	manifests, err := r.manifests(ctx, tid, a, false, r.log)
+	if err != nil {
+		return nil, openGraph{}, "", err
 	}
 	figs, og, thumb := figuresOf(tid, a, manifests, r.log)
 	i := 0

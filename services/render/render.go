@@ -200,7 +200,12 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	log := r.log.With("tenant", tid, "article", a.GetId(), "revision", a.GetRevision())
 	// A late approval of a revision submitted before a takedown must not
 	// bring the article back (see schedule.go).
-	td, err := r.takenDown(ctx, tid, a.GetId())
+	// The article's render-schedule entry is read once per publish.
+	entry, err := r.scheduleEntry(ctx, indexKey(tid, a.GetId()))
+	if err != nil {
+		return err
+	}
+	td, err := takenDown(entry)
 	if err != nil {
 		return err
 	}
@@ -219,10 +224,10 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	prev, had := idx[a.GetId()]
 	if had && prev.Revision > a.GetRevision() {
 		log.Info("skipping an approved revision older than the published one", "published", prev.Revision)
-		return r.unschedule(ctx, tid, a.GetId(), a.GetRevision())
+		return r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), entry)
 	}
 	if r.isScheduled(a) {
-		return r.schedule(ctx, env, a)
+		return r.schedule(ctx, env, a, entry)
 	}
 
 	figures, og, thumb, err := r.figures(ctx, tid, a, log)
@@ -258,7 +263,8 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 		old = &prev.Summary
 	}
 	now := r.now()
-	oldM, newM := newModel(s, idx, now), newModel(s, next, now)
+	oldM := newModel(s, idx, now)
+	newM := oldM.with(old, &b.sum)
 	page, err := r.articleFile(newM, b)
 	if err != nil {
 		return bus.Permanent(err)
@@ -320,7 +326,7 @@ func (r *Renderer) publish(ctx context.Context, env *eventsv1.Envelope, a *event
 	// A waiting scheduled entry of this revision or an older one, or a
 	// tombstone of an older takedown, is done with: this revision is the
 	// one readers see now.
-	if err := r.unschedule(ctx, tid, a.GetId(), a.GetRevision()); err != nil {
+	if err := r.unschedule(ctx, tid, a.GetId(), a.GetRevision(), entry); err != nil {
 		return err
 	}
 	log.Info("article published", "url", s.absolute(b.sum.Path), "pages", len(changed))
@@ -349,29 +355,44 @@ func (r *Renderer) writeChange(ctx context.Context, tid string, files []file, ol
 // photo without a manifest yet is still being resized: that is a transient
 // error, and the bus redelivers the article with a growing delay.
 func (r *Renderer) figures(ctx context.Context, tid string, a *eventsv1.Article, log *slog.Logger) ([]*figureView, openGraph, string, error) {
-	var manifests []*eventsv1.MediaManifest
+	manifests, err := r.manifests(ctx, tid, a, true, log)
+	if err != nil {
+		return nil, openGraph{}, "", err
+	}
+	figs, og, thumb := figuresOf(tid, a, manifests, log)
+	return figs, og, thumb, nil
+}
+
+// manifests reads the manifest of every photo of a, in body order, nil for
+// an unreadable one. A photo without a manifest yet is an error when wait
+// (publishing waits for it), nil otherwise (a preview shows it without).
+func (r *Renderer) manifests(ctx context.Context, tid string, a *eventsv1.Article, wait bool, log *slog.Logger) ([]*eventsv1.MediaManifest, error) {
+	var out []*eventsv1.MediaManifest
 	for _, b := range a.GetBody() {
 		img := b.GetImage()
 		if img == nil {
 			continue
 		}
 		e, err := r.media.Get(ctx, tid+"."+img.GetMediaId())
+		if errors.Is(err, jetstream.ErrKeyNotFound) && !wait {
+			out = append(out, nil)
+			continue
+		}
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil, openGraph{}, "", fmt.Errorf("waiting for photo %s", img.GetMediaId())
+			return nil, fmt.Errorf("waiting for photo %s", img.GetMediaId())
 		}
 		if err != nil {
-			return nil, openGraph{}, "", fmt.Errorf("reading manifest of photo %s: %w", img.GetMediaId(), err)
+			return nil, fmt.Errorf("reading manifest of photo %s: %w", img.GetMediaId(), err)
 		}
 		var mf eventsv1.MediaManifest
 		if err := proto.Unmarshal(e.Value(), &mf); err != nil {
 			log.Error("leaving out a photo with an unreadable manifest", "media", img.GetMediaId(), "err", err)
-			manifests = append(manifests, nil)
+			out = append(out, nil)
 			continue
 		}
-		manifests = append(manifests, &mf)
+		out = append(out, &mf)
 	}
-	figs, og, thumb := figuresOf(tid, a, manifests, log)
-	return figs, og, thumb, nil
+	return out, nil
 }
 
 // figuresOf builds the figures from the manifests (nil for an unreadable
@@ -538,7 +559,8 @@ func (r *Renderer) unpublish(ctx context.Context, tid string, u *eventsv1.Articl
 	next := idx.clone()
 	delete(next, prev.ID)
 	now := r.now()
-	oldM, newM := newModel(s, idx, now), newModel(s, next, now)
+	oldM := newModel(s, idx, now)
+	newM := oldM.with(&prev.Summary, nil)
 	td := parseTakedown(u.GetReason())
 	gone, err := r.takedownFile(newM, prev.Summary, td)
 	if err != nil {

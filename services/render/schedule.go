@@ -88,23 +88,33 @@ type scheduledEntry struct {
 // tombstone tells an entry that only remembers a takedown.
 func (e scheduledEntry) tombstone() bool { return len(e.Envelope) == 0 }
 
-// takenDown is the highest revision of the article an editor took down
-// (0: none), from its render-schedule entry.
-func (r *Renderer) takenDown(ctx context.Context, tid, id string) (int64, error) {
+// scheduleEntry reads the render-schedule entry under key: nil when there
+// is none (or no bucket). publish reads it once and hands it to takenDown,
+// schedule and unschedule: their writes are compare-and-set on its KV
+// revision, so an entry changed since is never overwritten on stale grounds.
+func (r *Renderer) scheduleEntry(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 	if r.scheduled == nil {
-		return 0, nil
+		return nil, nil
 	}
-	key := indexKey(tid, id)
 	cur, err := r.scheduled.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("reading schedule entry %s: %w", key, err)
+		return nil, fmt.Errorf("reading schedule entry %s: %w", key, err)
+	}
+	return cur, nil
+}
+
+// takenDown is the highest revision of the article an editor took down
+// (0: none), from its render-schedule entry cur (nil: none).
+func takenDown(cur jetstream.KeyValueEntry) (int64, error) {
+	if cur == nil {
+		return 0, nil
 	}
 	var e scheduledEntry
 	if err := json.Unmarshal(cur.Value(), &e); err != nil {
-		return 0, bus.Permanent(fmt.Errorf("schedule entry %s: %w", key, err))
+		return 0, bus.Permanent(fmt.Errorf("schedule entry %s: %w", cur.Key(), err))
 	}
 	return e.TakenDownRevision, nil
 }
@@ -115,8 +125,9 @@ func (r *Renderer) isScheduled(a *eventsv1.Article) bool {
 }
 
 // schedule stores an approved revision whose time has not come, keeping the
-// highest revision of the article.
-func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *eventsv1.Article) error {
+// highest revision of the article; cur is the article's entry as publish
+// read it (nil: none).
+func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *eventsv1.Article, cur jetstream.KeyValueEntry) error {
 	if r.scheduled == nil {
 		return errors.New("scheduled article but no render-schedule bucket")
 	}
@@ -135,16 +146,12 @@ func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *even
 		return v, nil
 	}
 	var v []byte
-	cur, err := r.scheduled.Get(ctx, key)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
+	if cur == nil {
 		if v, err = encode(); err != nil {
 			return err
 		}
 		_, err = r.scheduled.Create(ctx, key, v)
-	case err != nil:
-		return fmt.Errorf("reading schedule entry %s: %w", key, err)
-	default:
+	} else {
 		var old scheduledEntry
 		if json.Unmarshal(cur.Value(), &old) == nil && old.Revision > a.GetRevision() {
 			r.log.Info("skipping a scheduled revision older than the one waiting", "tenant", tid, "article", a.GetId(),
@@ -176,29 +183,26 @@ func (r *Renderer) schedule(ctx context.Context, env *eventsv1.Envelope, a *even
 // down) or the claim released or expired.
 var errClaimed = errors.New("the scheduled article is being published; retrying the takedown")
 
-// unschedule removes the article's entry when its revision is at most rev
-// (rev 0: any revision) and rev is above the revision a tombstone in it
-// took down: an approval published or superseded is done with its entry. A
-// concurrent change of the entry is left alone: it is a newer approval or
-// a takedown.
-func (r *Renderer) unschedule(ctx context.Context, tid, id string, rev int64) error {
-	if r.scheduled == nil {
+// unschedule removes the article's entry cur, as publish read it (nil:
+// none), when its revision is at most rev (rev 0: any revision) and rev is
+// above the revision a tombstone in it took down: an approval published or
+// superseded is done with its entry. An entry changed since it was read is
+// left alone: it is a newer approval, a takedown or a scheduler's claim
+// (whose publish then finds the article published and removes it).
+func (r *Renderer) unschedule(ctx context.Context, tid, id string, rev int64, cur jetstream.KeyValueEntry) error {
+	if cur == nil {
 		return nil
 	}
-	key := indexKey(tid, id)
-	cur, err := r.scheduled.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading schedule entry %s: %w", key, err)
-	}
+	key := cur.Key()
 	var e scheduledEntry
 	if json.Unmarshal(cur.Value(), &e) == nil && rev > 0 && (e.Revision > rev || e.TakenDownRevision >= rev) {
 		return nil
 	}
-	err = r.scheduled.Delete(ctx, key, jetstream.LastRevision(cur.Revision()))
-	if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) {
+	err := r.scheduled.Delete(ctx, key, jetstream.LastRevision(cur.Revision()))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("removing schedule entry %s: %w", key, err)
 	}
 	r.log.Info("schedule entry removed", "tenant", tid, "article", id, "revision", e.Revision, "taken_down_revision", e.TakenDownRevision)
@@ -218,14 +222,11 @@ func (r *Renderer) entomb(ctx context.Context, tid, id string, rev int64) error 
 	}
 	key := indexKey(tid, id)
 	var e scheduledEntry
-	var cur jetstream.KeyValueEntry
-	cur, err := r.scheduled.Get(ctx, key)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		cur = nil
-	case err != nil:
-		return fmt.Errorf("reading schedule entry %s: %w", key, err)
-	default:
+	cur, err := r.scheduleEntry(ctx, key)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
 		if err := json.Unmarshal(cur.Value(), &e); err != nil {
 			r.log.Error("replacing an unreadable schedule entry with a tombstone", "key", key, "err", err)
 			e = scheduledEntry{}

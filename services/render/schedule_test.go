@@ -23,19 +23,13 @@ import (
 // starts again — not before its time.
 func TestScheduledArticlePublishesAfterRestart(t *testing.T) {
 	h := start(t)
-	ctx := t.Context()
-	sched, err := h.bus.KV(ctx, bus.BucketRenderSchedule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.waitFor("the home page", func() bool { return h.exists("index.html") })
 
 	at := time.Now().Add(8 * time.Second)
 	a := &eventsv1.Article{Id: "sched00000000001", Revision: 1, Category: "tin-tuc", Title: "Hội nghị sơ kết 6 tháng",
 		Lead: "Bài hẹn giờ đăng.", Body: []*eventsv1.Block{paragraph("Nội dung.")}, ScheduledAt: timestamppb.New(at)}
 	h.publish(approved(a, time.Now()))
-	key := "hungyen." + a.Id
-	h.waitFor("the schedule entry", func() bool { _, err := sched.Get(ctx, key); return err == nil })
+	h.waitFor("the schedule entry", func() bool { _, _, ok := h.scheduleEntry(a.Id); return ok })
 	h.stopRender()
 	path := "bai-viet/hoi-nghi-so-ket-6-thang-sched00000000001.html"
 	if time.Now().After(at) {
@@ -72,35 +66,46 @@ func TestScheduledArticlePublishesAfterRestart(t *testing.T) {
 	}
 	mustContain(t, "scheduled article", h.page(path), "<h1>Hội nghị sơ kết 6 tháng</h1>", dateLine(at))
 	mustContain(t, "home page", h.page("index.html"), path)
-	h.waitFor("the schedule entry to go", func() bool {
-		_, err := sched.Get(ctx, key)
-		return errors.Is(err, jetstream.ErrKeyNotFound)
-	})
+	h.waitFor("the schedule entry to go", func() bool { _, _, ok := h.scheduleEntry(a.Id); return !ok })
+}
+
+// scheduleBucket is the render-schedule bucket.
+func (h *harness) scheduleBucket() jetstream.KeyValue {
+	h.t.Helper()
+	kv, err := h.bus.KV(h.t.Context(), bus.BucketRenderSchedule)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return kv
+}
+
+// scheduleEntry is the article's render-schedule entry and its KV
+// revision; ok is false when it has none.
+func (h *harness) scheduleEntry(id string) (se scheduledEntry, kvRev uint64, ok bool) {
+	h.t.Helper()
+	e, err := h.scheduleBucket().Get(h.t.Context(), "hungyen."+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return scheduledEntry{}, 0, false
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := json.Unmarshal(e.Value(), &se); err != nil {
+		h.t.Fatalf("schedule entry of %s: %v", id, err)
+	}
+	return se, e.Revision(), true
 }
 
 // The bucket keeps the highest scheduled revision; article.unpublished
 // replaces a scheduled article with a tombstone before it ever appears.
 func TestScheduleKeepsNewestRevisionAndUnpublishCancels(t *testing.T) {
 	h := start(t)
-	ctx := t.Context()
-	sched, err := h.bus.KV(ctx, bus.BucketRenderSchedule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	later := time.Now().Add(time.Hour)
 	a := &eventsv1.Article{Id: "sched00000000002", Revision: 2, Category: "tin-tuc", Title: "Bản sửa lần hai",
 		Body: []*eventsv1.Block{paragraph("Nội dung.")}, ScheduledAt: timestamppb.New(later)}
 	h.publish(approved(a, time.Now()))
-	key := "hungyen." + a.Id
 	revisionOf := func() int64 {
-		e, err := sched.Get(ctx, key)
-		if err != nil {
-			return 0
-		}
-		var se scheduledEntry
-		if err := json.Unmarshal(e.Value(), &se); err != nil {
-			t.Fatal(err)
-		}
+		se, _, _ := h.scheduleEntry(a.Id)
 		return se.Revision
 	}
 	h.waitFor("revision 2 scheduled", func() bool { return revisionOf() == 2 })
@@ -118,17 +123,13 @@ func TestScheduleKeepsNewestRevisionAndUnpublishCancels(t *testing.T) {
 	// A replica's claim on the entry (it may be publishing it) holds the
 	// takedown back until the claim is released.
 	setClaim := func(until time.Time) {
-		e, err := sched.Get(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var se scheduledEntry
-		if err := json.Unmarshal(e.Value(), &se); err != nil {
-			t.Fatal(err)
+		se, kvRev, ok := h.scheduleEntry(a.Id)
+		if !ok {
+			t.Fatal("no schedule entry to claim")
 		}
 		se.ClaimedBy, se.ClaimedUntil = "another-replica", until
 		v, _ := json.Marshal(se)
-		if _, err := sched.Update(ctx, key, v, e.Revision()); err != nil {
+		if _, err := h.scheduleBucket().Update(t.Context(), "hungyen."+a.Id, v, kvRev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,12 +145,8 @@ func TestScheduleKeepsNewestRevisionAndUnpublishCancels(t *testing.T) {
 	}
 	setClaim(time.Time{})
 	h.waitFor("the schedule entry to become a tombstone of revision 2", func() bool {
-		e, err := sched.Get(ctx, key)
-		if err != nil {
-			return false
-		}
-		var se scheduledEntry
-		return json.Unmarshal(e.Value(), &se) == nil && se.tombstone() && se.TakenDownRevision == 2 && se.Revision == 0
+		se, _, ok := h.scheduleEntry(a.Id)
+		return ok && se.tombstone() && se.TakenDownRevision == 2 && se.Revision == 0
 	})
 	if h.exists("bai-viet/ban-sua-lan-hai-sched00000000002.html") {
 		t.Error("a cancelled scheduled article has a page")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,51 @@ func TestCategoryPaging(t *testing.T) {
 	for _, want := range []string{`href="/hungyen/tin-tuc/trang-1.html">1</a>`, `href="/hungyen/tin-tuc/trang-3.html">3</a>`, "Cũ hơn »"} {
 		if !bytes.Contains(idxPage.body, []byte(want)) {
 			t.Errorf("category index lacks %s", want)
+		}
+	}
+}
+
+// A model derived with with() equals the one newModel builds from the
+// changed index, for a new article, a revision that moves it (other date,
+// category, author and tags) and a removal that empties its lists.
+func TestModelWithMatchesNewModel(t *testing.T) {
+	s := site{t: hungyen, siteURL: testSiteURL}
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	idx := tenantIndex{}
+	for i := range 30 {
+		id := fmt.Sprintf("w%015d", i)
+		idx[id] = indexEntry{Summary: Summary{ID: id, Title: "Tin " + fmt.Sprint(i), Category: []string{"tin-tuc", "van-hoa"}[i%2],
+			Author: []string{"", "Lam Hồng", "Minh Thu"}[i%3], Tags: [][]string{nil, {"Chuyển đổi số"}, {"Chuyển đổi số", "Đảng bộ Khối"}}[i%3],
+			Path: "bai-viet/" + id + ".html", PublishedAt: base.Add(time.Duration(i%10) * time.Hour)}}
+	}
+	lone := Summary{ID: "w999999999999999", Title: "Một mình", Category: "chuyen-muc-rieng", Author: "Tác giả riêng",
+		Tags: []string{"Thẻ riêng"}, Path: "bai-viet/mot-minh.html", PublishedAt: base.Add(5 * time.Hour)}
+	idx[lone.ID] = indexEntry{Summary: lone}
+	was := idx["w000000000000004"].Summary
+	moved := was
+	moved.Revision, moved.Category, moved.Author, moved.Tags = 2, "tin-tuc", "Phương Thúy", []string{"Thẻ mới", "Chuyển đổi số"}
+	moved.PublishedAt = base.Add(30 * time.Minute)
+	fresh := Summary{ID: "w000000000000100", Title: "Mới", Category: "van-hoa", Author: "Lam Hồng", Tags: []string{"Đảng bộ Khối"},
+		Path: "bai-viet/moi.html", PublishedAt: base.Add(3 * time.Hour)}
+	for _, c := range []struct {
+		name     string
+		old, cur *Summary
+	}{{"new article", nil, &fresh}, {"revision", &was, &moved}, {"removal", &lone, nil}} {
+		next := idx.clone()
+		if c.old != nil {
+			delete(next, c.old.ID)
+		}
+		if c.cur != nil {
+			next[c.cur.ID] = indexEntry{Summary: *c.cur}
+		}
+		oldM := newModel(s, idx, base)
+		got, want := oldM.with(c.old, c.cur), newModel(s, next, base)
+		if !reflect.DeepEqual(got.all, want.all) || !reflect.DeepEqual(got.cats, want.cats) ||
+			!reflect.DeepEqual(got.authors, want.authors) || !reflect.DeepEqual(got.tags, want.tags) {
+			t.Errorf("%s: with() = %v\nnewModel = %v", c.name, got, want)
+		}
+		if !reflect.DeepEqual(oldM, newModel(s, idx, base)) {
+			t.Errorf("%s: with() changed the model it started from", c.name)
 		}
 	}
 }

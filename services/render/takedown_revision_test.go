@@ -22,10 +22,6 @@ import (
 func TestTakedownRefusesLateApprovalOfPendingRevision(t *testing.T) {
 	h := start(t)
 	ctx := t.Context()
-	sched, err := h.bus.KV(ctx, bus.BucketRenderSchedule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const id = "gone000000000001"
 	key := "hungyen." + id
 	first := &eventsv1.Article{Id: id, Revision: 1, Category: "tin-tuc", Title: "Bài sẽ bị gỡ",
@@ -45,19 +41,8 @@ func TestTakedownRefusesLateApprovalOfPendingRevision(t *testing.T) {
 		return err == nil && strings.Contains(info.ContentType, "x-status=410")
 	}
 	h.waitFor("the 410 page", gone)
-	entry := func() (scheduledEntry, error) {
-		e, err := sched.Get(ctx, key)
-		if err != nil {
-			return scheduledEntry{}, err
-		}
-		var se scheduledEntry
-		if err := json.Unmarshal(e.Value(), &se); err != nil {
-			t.Fatal(err)
-		}
-		return se, nil
-	}
-	if se, err := entry(); err != nil || !se.tombstone() || se.TakenDownRevision != 2 {
-		t.Fatalf("render-schedule %s holds %+v (%v), want a tombstone of revision 2", key, se, err)
+	if se, _, ok := h.scheduleEntry(id); !ok || !se.tombstone() || se.TakenDownRevision != 2 {
+		t.Fatalf("render-schedule %s holds %+v (found: %t), want a tombstone of revision 2", key, se, ok)
 	}
 
 	// Moderation approves revision 2 late: it stays down.
@@ -78,8 +63,8 @@ func TestTakedownRefusesLateApprovalOfPendingRevision(t *testing.T) {
 	}
 	// The scheduler scans the tombstone and leaves it alone.
 	time.Sleep(scheduleTick + time.Second)
-	if se, err := entry(); err != nil || !se.tombstone() || se.TakenDownRevision != 2 {
-		t.Errorf("after a scheduler tick render-schedule holds %+v (%v), want the tombstone", se, err)
+	if se, _, ok := h.scheduleEntry(id); !ok || !se.tombstone() || se.TakenDownRevision != 2 {
+		t.Errorf("after a scheduler tick render-schedule holds %+v (found: %t), want the tombstone", se, ok)
 	}
 	if l := h.logs.String(); strings.Contains(l, "publishing scheduled articles") {
 		t.Errorf("the scheduler choked on the tombstone:\n%s", l)
@@ -104,10 +89,7 @@ func TestTakedownRefusesLateApprovalOfPendingRevision(t *testing.T) {
 	if err := json.Unmarshal(e.Value(), &sum); err != nil || sum.Revision != 3 {
 		t.Errorf("index holds %+v (%v), want revision 3", sum, err)
 	}
-	h.waitFor("the tombstone to go", func() bool {
-		_, err := entry()
-		return errors.Is(err, jetstream.ErrKeyNotFound)
-	})
+	h.waitFor("the tombstone to go", func() bool { _, _, ok := h.scheduleEntry(id); return !ok })
 }
 
 // A revision submitted after the takedown and scheduled for later waits
@@ -116,24 +98,13 @@ func TestTakedownRefusesLateApprovalOfPendingRevision(t *testing.T) {
 func TestTakedownSurvivesANewerScheduledRevision(t *testing.T) {
 	h := start(t)
 	ctx := t.Context()
-	sched, err := h.bus.KV(ctx, bus.BucketRenderSchedule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const id = "gone000000000002"
 	key := "hungyen." + id
 	h.publish(&eventsv1.Envelope{Id: "hungyen." + id + ".2.unpublished.1", Type: bus.TypeArticleUnpublished,
 		Tenant: "hungyen", CorrelationId: id, Payload: &eventsv1.Envelope_ArticleUnpublished{
 			ArticleUnpublished: &eventsv1.ArticleUnpublished{ArticleId: id, Revision: 2, Reason: "Hủy lịch đăng"}}})
 	entry := func() scheduledEntry {
-		e, err := sched.Get(ctx, key)
-		if err != nil {
-			return scheduledEntry{}
-		}
-		var se scheduledEntry
-		if err := json.Unmarshal(e.Value(), &se); err != nil {
-			t.Fatal(err)
-		}
+		se, _, _ := h.scheduleEntry(id)
 		return se
 	}
 	h.waitFor("the tombstone", func() bool { return entry().TakenDownRevision == 2 })
